@@ -1,0 +1,32 @@
+"""What grader files import: checks that explain themselves, and tensor metadata.
+
+A grader test receives `student` and `reference` (proxies of the module's file loaded in
+sandboxed workers), calls them with the same random inputs, and compares with these checks.
+"""
+
+from ..sandbox.remote import RemoteObject, StudentError, TensorMeta, meta_of
+from .checks import (
+    GradeFailure,
+    describe_type,
+    ensure,
+    expect_equal,
+    expect_sequence,
+    expect_student_raises,
+    expect_tensor,
+    fail,
+)
+
+__all__ = [
+    "GradeFailure",
+    "RemoteObject",
+    "StudentError",
+    "TensorMeta",
+    "describe_type",
+    "ensure",
+    "expect_equal",
+    "expect_sequence",
+    "expect_student_raises",
+    "expect_tensor",
+    "fail",
+    "meta_of",
+]

@@ -1,0 +1,148 @@
+"""What graders assert with: comparisons that explain themselves to a beginner (ko/en).
+
+Every check raises `GradeFailure` with a message that names the value, says what was
+expected and what came back (type, shape, dtype, device, first differing index, largest
+difference), and never shows grader or reference source.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from ..sandbox.remote import RemoteObject, StudentError, meta_of
+
+
+class GradeFailure(AssertionError):
+    """A check failed; carries the message in Korean and English."""
+
+    def __init__(self, en: str, ko: str | None = None):
+        super().__init__(en)
+        self.en = en
+        self.ko = ko or en
+
+
+def fail(en: str, ko: str | None = None) -> None:
+    raise GradeFailure(en, ko)
+
+
+def ensure(condition: bool, en: str, ko: str | None = None) -> None:
+    if not condition:
+        raise GradeFailure(en, ko)
+
+
+def describe_type(value: Any) -> str:
+    if isinstance(value, RemoteObject):
+        return value.type_name.rsplit(".", 1)[-1]
+    return type(value).__name__
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _shape(t: Any) -> list[int]:
+    return list(t.shape)
+
+
+def expect_tensor(
+    got: Any,
+    expected: Any,
+    name: str,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    check_dtype: bool = True,
+    check_device: bool = True,
+) -> None:
+    """`got` must be a tensor like `expected`: type, shape, dtype, device, then values."""
+    import torch
+
+    if not isinstance(got, torch.Tensor):
+        extra_en = extra_ko = ""
+        if isinstance(got, (int, float)):
+            extra_en = " (a Python number: keep it a tensor, e.g. do not call .item() or float())"
+            extra_ko = " (파이썬 숫자입니다: .item()이나 float()를 쓰지 말고 텐서로 돌려주세요)"
+        fail(f"{name}: expected a torch.Tensor, got {describe_type(got)}{extra_en}",
+             f"{name}: torch.Tensor가 와야 하는데 {describe_type(got)}이(가) 왔습니다{extra_ko}")
+    if _shape(got) != _shape(expected):
+        fail(f"{name}: expected shape {_shape(expected)}, got {_shape(got)}",
+             f"{name}: 모양(shape)이 {_shape(expected)}이어야 하는데 {_shape(got)}입니다")
+    if check_dtype and got.dtype != expected.dtype:
+        e, g = str(expected.dtype).removeprefix("torch."), str(got.dtype).removeprefix("torch.")
+        fail(f"{name}: expected dtype {e}, got {g}", f"{name}: dtype이 {e}이어야 하는데 {g}입니다")
+    if check_device:
+        gm, em = meta_of(got), meta_of(expected)
+        if gm and em and gm.device.split(":")[0] != em.device.split(":")[0]:
+            fail(f"{name}: expected a tensor on {em.device}, got one on {gm.device}",
+                 f"{name}: 텐서가 {em.device}에 있어야 하는데 {gm.device}에 있습니다")
+    got_c = got.to(expected.dtype) if not check_dtype else got
+    try:
+        torch.testing.assert_close(got_c, expected, rtol=rtol, atol=atol, equal_nan=True,
+                                   check_device=False, check_dtype=False)
+    except AssertionError:
+        fail(*_value_diff(got_c, expected, name))
+
+
+def _value_diff(got: Any, expected: Any, name: str) -> tuple[str, str]:
+    import torch
+
+    g = got.detach().double()
+    e = expected.detach().double()
+    diff = (g - e).abs()
+    diff = torch.where(torch.isnan(g) & torch.isnan(e), torch.zeros_like(diff), diff)
+    diff = torch.nan_to_num(diff, nan=float("inf"))
+    bad = diff > (1e-5 + 1.3e-6 * e.abs())
+    count = int(bad.sum())
+    if count == 0:  # within our display threshold but not the check's: report the largest one
+        bad = diff == diff.max()
+        count = int(bad.sum())
+    index = tuple(int(i) for i in bad.nonzero()[0].tolist()) if g.dim() else ()
+    gv = float(g[index]) if g.dim() else float(g)
+    ev = float(e[index]) if e.dim() else float(e)
+    largest = float(diff.max()) if diff.numel() else 0.0
+    where = f" at index {list(index)}" if index else ""
+    where_ko = f" 인덱스 {list(index)}에서" if index else ""
+    en = (f"{name}: values differ ({count} of {g.numel()} elements);{where} expected {_fmt(ev)}, "
+          f"got {_fmt(gv)}; largest absolute difference {_fmt(largest)}")
+    ko = (f"{name}: 값이 다릅니다 ({g.numel()}개 중 {count}개);{where_ko} 기대값 {_fmt(ev)}, "
+          f"받은 값 {_fmt(gv)}; 가장 큰 절대 오차 {_fmt(largest)}")
+    return en, ko
+
+
+def expect_sequence(got: Any, length: int, name: str) -> None:
+    """A tuple (or list) of `length` values, e.g. the three results of row_stats."""
+    if not isinstance(got, (tuple, list)):
+        fail(f"{name}: expected a tuple of {length} values, got {describe_type(got)}",
+             f"{name}: 값 {length}개의 튜플이 와야 하는데 {describe_type(got)}이(가) 왔습니다")
+    if len(got) != length:
+        fail(f"{name}: expected {length} values, got {len(got)}",
+             f"{name}: 값이 {length}개여야 하는데 {len(got)}개입니다")
+
+
+def expect_equal(got: Any, expected: Any, name: str) -> None:
+    if type(got) is not type(expected) and not (isinstance(got, (int, float)) and isinstance(expected, (int, float))
+                                                  and not isinstance(got, bool)):
+        fail(f"{name}: expected {describe_type(expected)} {expected!r}, got {describe_type(got)}",
+             f"{name}: {describe_type(expected)} {expected!r}이(가) 와야 하는데 {describe_type(got)}이(가) 왔습니다")
+    if got != expected:
+        fail(f"{name}: expected {expected!r}, got {got!r}", f"{name}: {expected!r}이어야 하는데 {got!r}입니다")
+
+
+@contextmanager
+def expect_student_raises(exception: str, name: str) -> Iterator[dict]:
+    """The student's code must raise the builtin `exception` (or a subclass) in this block."""
+    seen: dict = {}
+    try:
+        yield seen
+    except StudentError as err:
+        if err.not_implemented and exception != "NotImplementedError":
+            raise
+        if not err.is_a(exception):
+            fail(f"{name}: expected {exception}, but your code raised {err.type_name}: {err.raw_message}",
+                 f"{name}: {exception}이(가) 발생해야 하는데 {err.type_name}이(가) 발생했습니다: {err.raw_message}")
+        seen["message"] = err.raw_message
+        seen["error"] = err
+        return
+    fail(f"{name}: expected {exception} to be raised, but nothing was raised",
+         f"{name}: {exception}이(가) 발생해야 하는데 아무 예외도 발생하지 않았습니다")

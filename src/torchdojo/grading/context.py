@@ -1,0 +1,76 @@
+"""State of one grading run shared by the pytest plugin and the runner."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..course import Course, load_course
+from ..sandbox.limits import Limits
+from ..sandbox.remote import RemoteModule
+from ..sandbox.zygote import Zygote
+
+
+@dataclass
+class TestOutcome:
+    """One pytest test of a grader, as the scorer saw it."""
+
+    nodeid: str
+    module: str
+    item: str
+    function: str
+    points: float
+    status: str
+    en: str = ""
+    ko: str = ""
+
+
+@dataclass
+class GradingContext:
+    """Everything a grader fixture needs: where the code is, the sandbox, the seed."""
+
+    zygote: Zygote
+    submission: Path
+    reference: Path
+    device: str = "cpu"
+    seed: int = 0
+    base_limits: Limits = field(default_factory=Limits)
+    course: Course = field(default_factory=load_course)
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    collected: list[TestOutcome] = field(default_factory=list)
+    collection_errors: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    # kept across submissions of one run: reference workers and their answers
+    reference_modules: dict[str, RemoteModule] = field(default_factory=dict)
+    reference_cache: dict[bytes, Any] = field(default_factory=dict)
+
+    def limits(self, module: str) -> Limits:
+        return self.course.module(module).limits_for(self.base_limits)
+
+    def student_module(self, module: str) -> RemoteModule:
+        return RemoteModule(
+            self.zygote, path=self.submission / f"{module}.py", submission=self.submission,
+            module_name=module, limits=self.limits(module), device=self.device, role="student",
+        )
+
+    def reference_module(self, module: str) -> RemoteModule:
+        remote = self.reference_modules.get(module)
+        if remote is None:
+            remote = RemoteModule(
+                self.zygote, path=self.reference / f"{module}.py", submission=self.reference,
+                module_name=module, limits=self.limits(module).scaled(3), device=self.device,
+                role="reference", cache=self.reference_cache,
+            )
+            self.reference_modules[module] = remote
+        return remote
+
+    def seed_for(self, nodeid: str) -> int:
+        digest = hashlib.sha256(f"{self.seed}:{nodeid}".encode()).digest()
+        return int.from_bytes(digest[:6], "big")
+
+    def close_references(self) -> None:
+        for remote in self.reference_modules.values():
+            remote.close()
+        self.reference_modules.clear()

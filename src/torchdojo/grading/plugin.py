@@ -1,0 +1,199 @@
+"""The pytest plugin behind every grader: markers, fixtures, and the item collector.
+
+Graders are ordinary pytest files (`graders/test_<module>.py`). A test carries
+`@pytest.mark.points(n)` (optionally `item="name"`; default: the test name without
+`test_`) and uses the fixtures `student` and `reference` (the module's file in a
+sandboxed worker), `rng` (a torch.Generator seeded per run and per test), `device`.
+
+Run by torchdojo (`torchdojo check`), or by hand: `pytest -p torchdojo.grading.plugin
+graders/test_01_tensors.py --submission reference`.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from ..sandbox.remote import (
+    ReferenceProblem,
+    RemoteModule,
+    StudentCrash,
+    StudentError,
+    StudentMissing,
+    StudentTimeout,
+    WorkerProblem,
+)
+from .checks import GradeFailure
+from .context import GradingContext, TestOutcome
+
+CONTEXT = pytest.StashKey[GradingContext]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("torchdojo")
+    group.addoption("--submission", default=None, help="folder of the student's files to grade")
+    group.addoption("--reference", default=None, help="folder of the reference solutions")
+    group.addoption("--td-device", default="cpu", help="cpu or cuda")
+    group.addoption("--td-seed", type=int, default=None, help="seed of the random inputs")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n, item=None): points of this check; item names the exercise")
+    if config.getoption("--submission", None) or config.stash.get(CONTEXT, None) is not None:
+        config.pluginmanager.register(Collector(_context(config)), "torchdojo-collector")
+
+
+def module_of(request_or_path: Any) -> str:
+    path = Path(str(getattr(request_or_path, "path", request_or_path)))
+    name = path.stem
+    return name[len("test_"):] if name.startswith("test_") else name
+
+
+def item_of(item: pytest.Item) -> tuple[str, float]:
+    marker = item.get_closest_marker("points")
+    if marker is None:
+        raise pytest.UsageError(f"{item.nodeid}: every grader test needs @pytest.mark.points(n)")
+    points = marker.args[0] if marker.args else marker.kwargs.get("n", 1)
+    name = marker.kwargs.get("item") or getattr(item, "originalname", item.name).removeprefix("test_")
+    return name, float(points)
+
+
+def _context(config: pytest.Config) -> GradingContext:
+    ctx = config.stash.get(CONTEXT, None)
+    if ctx is None:  # run by hand with plain pytest: build one from the options
+        from ..course import reference_dir
+        from ..sandbox.zygote import Zygote
+
+        submission = config.getoption("--submission")
+        if not submission:
+            raise pytest.UsageError("give --submission DIR (the student's folder)")
+        seed = config.getoption("--td-seed")
+        ctx = GradingContext(
+            zygote=Zygote().start(), submission=Path(submission).resolve(),
+            reference=Path(config.getoption("--reference") or reference_dir()).resolve(),
+            device=config.getoption("--td-device"), seed=seed if seed is not None else random.randrange(2**31),
+        )
+        config.stash[CONTEXT] = ctx
+        config.add_cleanup(ctx.close_references)
+        config.add_cleanup(ctx.zygote.stop)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def grading(request: pytest.FixtureRequest) -> GradingContext:
+    return _context(request.config)
+
+
+@pytest.fixture(scope="session")
+def device(grading: GradingContext) -> str:
+    return grading.device
+
+
+@pytest.fixture(scope="module")
+def student(grading: GradingContext, request: pytest.FixtureRequest) -> Iterator[RemoteModule]:
+    module = module_of(request)
+    remote = grading.student_module(module)
+    try:
+        yield remote
+    finally:
+        remote.close()
+        if remote.output_tail:
+            grading.outputs[module] = remote.output_tail
+
+
+@pytest.fixture(scope="module")
+def reference(grading: GradingContext, request: pytest.FixtureRequest) -> RemoteModule:
+    return grading.reference_module(module_of(request))
+
+
+@pytest.fixture
+def seed(grading: GradingContext, request: pytest.FixtureRequest) -> int:
+    return grading.seed_for(request.node.nodeid)
+
+
+@pytest.fixture
+def rng(seed: int) -> Any:
+    import torch
+
+    return torch.Generator().manual_seed(seed)
+
+
+# -- turning pytest outcomes into item statuses --------------------------------------------
+
+def classify(exc: BaseException | None) -> tuple[str, str, str]:
+    """(status, en, ko) for how a test ended."""
+    if exc is None:
+        return "passed", "", ""
+    if isinstance(exc, StudentError) and exc.not_implemented:
+        where = exc.where[-1]["function"] if exc.where else ""
+        name = f"{where}: " if where and where != "<module>" else ""
+        en = f"{name}not implemented yet (it still raises NotImplementedError)"
+        ko = f"{name}아직 구현하지 않았습니다 (아직 NotImplementedError를 발생시킵니다)"
+        return "missing", en, ko
+    if isinstance(exc, (StudentMissing, StudentTimeout, StudentCrash, StudentError, WorkerProblem)):
+        return exc.status, exc.en, exc.ko
+    if isinstance(exc, GradeFailure):
+        return "failed", exc.en, exc.ko
+    if isinstance(exc, ReferenceProblem):
+        return "error", f"grader problem, not your fault: {exc}", f"채점기 문제입니다 (학생 잘못이 아님): {exc}"
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else "a check failed"
+        return "failed", text, text
+    name = type(exc).__name__
+    return ("error",
+            f"the grader could not check your result ({name}); check the type and structure of what you return",
+            f"채점기가 결과를 확인하지 못했습니다 ({name}). 돌려주는 값의 타입과 구조를 확인하세요")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    report = yield
+    if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
+        status, en, ko = classify(call.excinfo.value if call.excinfo else None)
+        report.user_properties.append(("torchdojo", {"status": status, "en": en, "ko": ko}))
+    return report
+
+
+class Collector:
+    """Receives pytest's reports and keeps, per test, the item, points, status and message."""
+
+    def __init__(self, ctx: GradingContext):
+        self.ctx = ctx
+        self._by_nodeid: dict[str, TestOutcome] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            name, points = item_of(item)
+            outcome = TestOutcome(nodeid=item.nodeid, module=module_of(item.path), item=name,
+                                  function=getattr(item, "originalname", item.name), points=points,
+                                  status="error", en="the check did not run", ko="검사가 실행되지 않았습니다")
+            self.ctx.collected.append(outcome)
+            self._by_nodeid[item.nodeid] = outcome
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.ctx.collection_errors[str(report.fspath)] = str(report.longrepr)[-2000:]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        info = dict(report.user_properties).get("torchdojo")
+        outcome = self._by_nodeid.get(report.nodeid)
+        if info is None or outcome is None:
+            return
+        if report.when == "setup" or report.when == "call":
+            outcome.status, outcome.en, outcome.ko = info["status"], info["en"], info["ko"]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from .aggregate import modules_from_outcomes
+
+        write = terminalreporter.write_line
+        total = maximum = 0.0
+        for module in modules_from_outcomes(self.ctx.collected, lang="en"):
+            write(f"{module.name}: {module.score:g}/{module.max_score:g}")
+            for it in module.items:
+                write(f"  {it.status:8} {it.score:g}/{it.max_score:g}  {it.name}  {it.message}")
+            total += module.score
+            maximum += module.max_score
+        write(f"torchdojo score: {total:g}/{maximum:g}")

@@ -1,0 +1,222 @@
+"""Grading as a library: `check` one submission, `grade` a class. No printing here."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pytest
+
+from ..course import Course, graders_dir, load_course, reference_dir
+from ..errors import UsageError
+from ..sandbox.devices import resolve_device
+from ..sandbox.limits import Limits
+from ..sandbox.zygote import Zygote
+from .aggregate import modules_from_outcomes
+from .context import GradingContext
+from .report import ItemResult, ModuleResult, SubmissionReport
+
+PYTEST_INI = Path(__file__).with_name("pytest.ini")
+ISOLATION = "process (fork per module, rlimits, own process group)"
+
+
+class _ContextPlugin:
+    """Hands the run's context to the grading plugin before it configures itself."""
+
+    def __init__(self, ctx: GradingContext):
+        self.ctx = ctx
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config) -> None:
+        from .plugin import CONTEXT
+
+        config.stash[CONTEXT] = self.ctx
+
+
+@dataclass
+class Scorer:
+    """Grades submissions one after another, keeping the fork server and reference answers warm."""
+
+    device: str = "auto"
+    seed: int | None = None
+    graders: Path | None = None
+    reference: Path | None = None
+    limits: Limits = Limits()
+    lang: str = "ko"
+    course: Course | None = None
+
+    def __post_init__(self) -> None:
+        self.course = self.course or load_course()
+        self.graders = Path(self.graders or graders_dir()).resolve()
+        self.reference = Path(self.reference or reference_dir()).resolve()
+        self.seed = self.seed if self.seed is not None else random.SystemRandom().randrange(2**31)
+        self.zygote: Zygote | None = None
+        self._reference_modules: dict = {}
+        self._reference_cache: dict = {}
+
+    def start(self) -> "Scorer":
+        if self.zygote is None:
+            self.device = resolve_device(self.device)
+            self.zygote = Zygote().start()
+        return self
+
+    def close(self) -> None:
+        for remote in self._reference_modules.values():
+            remote.close()
+        self._reference_modules.clear()
+        if self.zygote is not None:
+            self.zygote.stop()
+            self.zygote = None
+
+    def __enter__(self) -> "Scorer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def module_names(self, only: Iterable[str] | None = None) -> list[str]:
+        assert self.course is not None
+        if not only:
+            return self.course.names
+        return [self.course.module(name).name for name in only]
+
+    def score(self, submission: Path, modules: Iterable[str] | None = None,
+              student: str | None = None) -> SubmissionReport:
+        """Grade one submission folder (missing files cost their own module only)."""
+        self.start()
+        assert self.zygote is not None and self.course is not None
+        started = time.monotonic()
+        names = self.module_names(modules)
+        ctx = GradingContext(
+            zygote=self.zygote, submission=Path(submission).resolve(), reference=self.reference,
+            device=self.device, seed=self.seed, base_limits=self.limits, course=self.course,
+            reference_modules=self._reference_modules, reference_cache=self._reference_cache,
+        )
+        files = []
+        broken: list[ModuleResult] = []
+        for name in names:
+            grader = self.graders / f"test_{name}.py"
+            if grader.is_file():
+                files.append(str(grader))
+            else:
+                broken.append(_whole_module_error(name, f"no grader file for {name}", f"{name} 채점기 파일이 없습니다"))
+        if files:
+            _run_pytest(files, self.graders, ctx)
+        results = {m.name: m for m in modules_from_outcomes(ctx.collected, self.lang)}
+        for path, error in ctx.collection_errors.items():
+            name = Path(path).stem.removeprefix("test_")
+            results[name] = _whole_module_error(name, f"grader failed to load: {error.splitlines()[-1] if error else ''}",
+                                                "채점기를 불러오지 못했습니다")
+        for module in broken:
+            results[module.name] = module
+        for name, output in ctx.outputs.items():
+            if name in results:
+                results[name].output = output
+        ordered = [results[n] for n in names if n in results]
+        return SubmissionReport(submission=str(submission), modules=ordered, device=self.device, seed=self.seed,
+                                isolation=ISOLATION, student=student, seconds=time.monotonic() - started)
+
+
+def _whole_module_error(name: str, en: str, ko: str) -> ModuleResult:
+    return ModuleResult(name, [ItemResult("(grader)", 0, 0, "error", en, {"en": en, "ko": ko})])
+
+
+def _run_pytest(files: list[str], rootdir: Path, ctx: GradingContext) -> int:
+
+
+    args = [
+        *files,
+        "-c", str(PYTEST_INI), "--rootdir", str(rootdir),
+        "-p", "torchdojo.grading.plugin", "-p", "no:cacheprovider", "-p", "no:stepwise",
+        "--import-mode=importlib", "--assert=plain", "-q", "--tb=no", "--no-header",
+        "-W", "ignore",
+    ]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        return int(pytest.main(args, plugins=[_ContextPlugin(ctx)]))
+
+
+# -- submissions on disk ------------------------------------------------------------------
+
+def validate_submission(path: Path, course: Course) -> Path:
+    """A folder that exists and holds at least one exercise file; else a clear UsageError."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: no such folder (폴더가 없습니다)")
+    if not path.is_dir():
+        raise UsageError(f"{path}: not a folder (폴더가 아닙니다)")
+    known = {m.filename for m in course.modules}
+    if not any((path / name).exists() for name in known):
+        raise UsageError(f"{path}: holds no exercise files such as {course.modules[0].filename} "
+                         f"(연습 문제 파일이 없습니다)")
+    return path
+
+
+def class_submissions(root: Path) -> list[tuple[str, Path]]:
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such folder (폴더가 없습니다)")
+    subs = [(p.name, p) for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+    if not subs:
+        raise UsageError(f"{root}: no submission folders inside (제출 폴더가 없습니다)")
+    return subs
+
+
+def check(submission: Path, *, modules: Iterable[str] | None = None, device: str = "auto",
+          seed: int | None = None, lang: str = "ko") -> SubmissionReport:
+    """Grade one folder (e.g. `exercises/`) and return its report."""
+    course = load_course()
+    validate_submission(submission, course)
+    with Scorer(device=device, seed=seed, lang=lang, course=course) as scorer:
+        return scorer.score(submission, modules)
+
+
+# -- a class, possibly in parallel ---------------------------------------------------------
+
+_POOL_SCORER: Scorer | None = None
+
+
+def _pool_init(options: dict) -> None:
+    global _POOL_SCORER
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _POOL_SCORER = Scorer(**options).start()
+
+
+def _pool_score(job: tuple[str, str, list[str] | None]) -> dict:
+    student, path, modules = job
+    assert _POOL_SCORER is not None
+    return _POOL_SCORER.score(Path(path), modules, student=student).to_dict()
+
+
+def grade(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None = None, device: str = "auto",
+          seed: int | None = None, lang: str = "ko", skip: Iterable[str] = (),
+          ) -> Iterator[SubmissionReport]:
+    """Grade every subfolder of `root`; yields each report as soon as it is known."""
+    from .report import submission_from_dict
+
+    course = load_course()
+    subs = [s for s in class_submissions(root) if s[0] not in set(skip)]
+    modules = list(modules) if modules else None
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    jobs = max(1, jobs or len(os.sched_getaffinity(0)))
+    device = resolve_device(device)
+    if jobs == 1 or len(subs) <= 1:
+        with Scorer(device=device, seed=seed, lang=lang, course=course) as scorer:
+            for student, path in subs:
+                yield scorer.score(path, modules, student=student)
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    options = {"device": device, "seed": seed, "lang": lang}
+    with ctx.Pool(min(jobs, len(subs)), initializer=_pool_init, initargs=(options,)) as pool:
+        for data in pool.imap_unordered(_pool_score, [(s, str(p), modules) for s, p in subs]):
+            yield submission_from_dict(data)

@@ -1,0 +1,65 @@
+"""Quizzes: Korean/English question banks, attempts, records and roll-ups (no torch import here)."""
+
+from torchdojo.quiz.bank import (
+    CheckReport,
+    Problem,
+    check_file,
+    check_paths,
+    find_quiz,
+    iter_quiz_files,
+    load_bank,
+    load_quiz,
+    quizzes_dir,
+    read_data_file,
+)
+from torchdojo.quiz.model import LangText, Question, Quiz
+from torchdojo.quiz.records import (
+    Record,
+    RecordProblem,
+    Report,
+    append_record,
+    build_report,
+    read_records,
+    record_dict,
+)
+from torchdojo.quiz.session import (
+    AttemptResult,
+    InvalidKey,
+    QuestionResult,
+    QuizSession,
+    ShownQuestion,
+    new_seed,
+    parse_key,
+    shuffled_order,
+)
+
+__all__ = [
+    "AttemptResult",
+    "CheckReport",
+    "InvalidKey",
+    "LangText",
+    "Problem",
+    "Question",
+    "QuestionResult",
+    "Quiz",
+    "QuizSession",
+    "Record",
+    "RecordProblem",
+    "Report",
+    "ShownQuestion",
+    "append_record",
+    "build_report",
+    "check_file",
+    "check_paths",
+    "find_quiz",
+    "iter_quiz_files",
+    "load_bank",
+    "load_quiz",
+    "new_seed",
+    "parse_key",
+    "quizzes_dir",
+    "read_data_file",
+    "read_records",
+    "record_dict",
+    "shuffled_order",
+]

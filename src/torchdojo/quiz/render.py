@@ -1,0 +1,335 @@
+"""Output for the quiz CLI: Rich on a terminal, plain text otherwise.
+
+Rich's Console decides whether its file is a terminal and honours NO_COLOR;
+when it is not a terminal we print plain lines (no box drawing, no escapes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import IO, Any, Iterable, Mapping, Sequence
+
+import click
+from rich.cells import cell_len
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from torchdojo.i18n import Lang
+from torchdojo.quiz.model import LangText, Quiz
+from torchdojo.quiz.records import Report
+from torchdojo.quiz.session import QuizSession, ShownQuestion
+
+# --------------------------------------------------------------------------- messages
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "questions": {"ko": "{n}문제", "en": "{n} questions"},
+    "seed": {"ko": "보기 섞기 시드: {seed} (같은 순서로 다시 풀려면 --seed {seed})", "en": "Shuffle seed: {seed} (replay the same order with --seed {seed})"},
+    "no_shuffle": {"ko": "보기를 섞지 않습니다.", "en": "Choices are not shuffled."},
+    "how": {"ko": "번호를 입력하고 Enter. 중단: Ctrl-C (지금까지의 답은 저장됩니다).", "en": "Type a number and press Enter. Stop: Ctrl-C (answers so far are kept)."},
+    "multi_hint": {"ko": "(복수 선택: 맞는 것을 모두 고르세요, 예: 1,3)", "en": "(multi-select: choose all that apply, e.g. 1,3)"},
+    "prompt": {"ko": "답 [{range}]: ", "en": "Answer [{range}]: "},
+    "prompt_multi": {"ko": "답 (예: 1,3) [{range}]: ", "en": "Answer (e.g. 1,3) [{range}]: "},
+    "right": {"ko": "✓ 정답입니다!", "en": "✓ Correct!"},
+    "wrong": {"ko": "✗ 틀렸습니다. 정답: {answer}", "en": "✗ Wrong. The answer: {answer}"},
+    "explanation": {"ko": "해설: {text}", "en": "Why: {text}"},
+    "fallback": {"ko": "참고: 이 글의 일부는 한국어 번역이 없어 영어로 보여 줍니다.", "en": "Note: part of this text has no English version; showing Korean."},
+    "interrupted": {"ko": "중단되었습니다. 지금까지의 답으로 결과를 냅니다.", "en": "Interrupted. Reporting the answers given so far."},
+    "eof": {"ko": "입력이 끝났습니다. 지금까지의 답으로 결과를 냅니다.", "en": "Input ended. Reporting the answers given so far."},
+    "report_title": {"ko": "결과: {title}", "en": "Results: {title}"},
+    "col_no": {"ko": "#", "en": "#"},
+    "col_id": {"ko": "문제", "en": "Question"},
+    "col_yours": {"ko": "내 답", "en": "Your answer"},
+    "col_answer": {"ko": "정답", "en": "Answer"},
+    "col_ok": {"ko": "결과", "en": "Result"},
+    "unanswered": {"ko": "(답하지 않음)", "en": "(not answered)"},
+    "score": {"ko": "점수: {score}/{max} ({pct:.0f}%)", "en": "Score: {score}/{max} ({pct:.0f}%)"},
+    "partial": {"ko": "부분 결과: {n}문제 중 {answered}문제 답함", "en": "Partial result: answered {answered} of {n} questions"},
+    "recorded": {"ko": "기록을 저장했습니다: {path}", "en": "Record saved: {path}"},
+    "unanswered_ids": {"ko": "답 파일에 없는 문제: {ids}", "en": "Not in the answers file: {ids}"},
+    "list_title": {"ko": "퀴즈 목록", "en": "Quizzes"},
+    "col_title": {"ko": "제목", "en": "Title"},
+    "col_count": {"ko": "문제 수", "en": "Questions"},
+    "col_file": {"ko": "파일", "en": "File"},
+}
+
+
+def msg(key: str, lang: Lang, **kwargs: Any) -> str:
+    entry = MESSAGES[key]
+    return (entry.get(lang) or entry["ko"]).format(**kwargs)
+
+
+def span(n: int) -> str:
+    return f"1-{n}"
+
+
+# --------------------------------------------------------------------------- output
+
+
+class Output:
+    """One output stream: a Rich console on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.console = Console(file=stream, highlight=False, emoji=False)
+        self.rich = self.console.is_terminal
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        if self.rich:
+            self.console.print(Text(text, style=style or ""), soft_wrap=True)
+        else:
+            click.echo(text, file=self.stream)
+
+    def write(self, text: str) -> None:
+        """Text without a newline (a prompt)."""
+        if self.rich:
+            self.console.print(Text(text, style="bold"), end="", soft_wrap=True)
+            self.console.file.flush()
+        else:
+            click.echo(text, file=self.stream, nl=False)
+            self.stream.flush()
+
+    def code(self, code: str) -> None:
+        code = code.rstrip("\n")
+        if self.rich:
+            self.console.print(Syntax(code, "python", theme="ansi_dark", background_color="default", padding=(0, 2)))
+        else:
+            click.echo("\n".join("    " + line for line in code.splitlines()), file=self.stream)
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+        if self.rich:
+            table = Table(title=title, title_justify="left")
+            for header in headers:
+                table.add_column(header, overflow="fold")
+            for row in rows:
+                table.add_row(*[Text(str(cell)) for cell in row])
+            self.console.print(table)
+        else:
+            if title:
+                click.echo(title, file=self.stream)
+            click.echo(plain_table(headers, rows), file=self.stream)
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Columns aligned by terminal cell width (Korean letters take two cells)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(cell_len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def fmt(row: list[str]) -> str:
+        return "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(row, widths)).rstrip()
+
+    lines = [fmt(cells[0]), "  ".join("-" * w for w in widths)]
+    lines += [fmt(r) for r in cells[1:]]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+class Texts:
+    """Picks texts in one language and remembers whether a fallback happened."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self.fell_back = False
+
+    def __call__(self, text: LangText | None) -> str:
+        if text is None:
+            return ""
+        value, fell_back = text.pick(self.lang)
+        self.fell_back = self.fell_back or fell_back
+        return value
+
+    def note(self, out: Output) -> None:
+        if self.fell_back:
+            out.line(msg("fallback", self.lang), style="dim italic")
+            self.fell_back = False
+
+
+def choice_label(shown: ShownQuestion, numbers: Iterable[int], tr: Texts, *, file_order: bool = False) -> str:
+    """'2) view()' for numbers in shown order (or file order)."""
+    parts = []
+    for n in sorted(numbers):
+        file_n = n if file_order else shown.to_file(n)
+        parts.append(f"{n}) {tr(shown.question.choices[file_n - 1])}")
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- a run
+
+
+def header(out: Output, quiz: Quiz, session: QuizSession, lang: Lang, *, interactive: bool) -> None:
+    tr = Texts(lang)
+    out.line(f"{tr(quiz.title)} ({quiz.id}, {msg('questions', lang, n=len(quiz.questions))})", style="bold")
+    if quiz.description is not None:
+        out.line(tr(quiz.description))
+    out.line(msg("seed", lang, seed=session.seed) if session.seed is not None else msg("no_shuffle", lang), style="dim")
+    if interactive:
+        out.line(msg("how", lang), style="dim")
+    tr.note(out)
+
+
+def question(out: Output, shown: ShownQuestion, index: int, total: int, lang: Lang) -> None:
+    tr = Texts(lang)
+    out.line()
+    out.line(f"[{index}/{total}] {tr(shown.question.prompt)}", style="bold")
+    if shown.multi:
+        out.line(msg("multi_hint", lang), style="yellow")
+    if shown.question.code:
+        out.code(shown.question.code)
+    for number, choice in enumerate(shown.choices, start=1):
+        out.line(f"  {number}) {tr(choice)}")
+    tr.note(out)
+
+
+def prompt_text(shown: ShownQuestion, lang: Lang) -> str:
+    return msg("prompt_multi" if shown.multi else "prompt", lang, range=span(shown.n_choices))
+
+
+def feedback(out: Output, shown: ShownQuestion, correct: bool, lang: Lang) -> None:
+    tr = Texts(lang)
+    if correct:
+        out.line(msg("right", lang), style="bold green")
+    else:
+        out.line(msg("wrong", lang, answer=choice_label(shown, shown.answer_shown, tr)), style="bold red")
+    out.line(msg("explanation", lang, text=tr(shown.question.explanation)), style="cyan")
+    tr.note(out)
+
+
+def score_report(
+    out: Output,
+    session: QuizSession,
+    lang: Lang,
+    *,
+    explain: bool,
+    file_order: bool = False,
+    interrupted: str | None = None,
+) -> None:
+    """The end-of-quiz report: a table of answers, the score, and (if `explain`) every explanation."""
+    tr = Texts(lang)
+    result = session.result()
+    out.line()
+    if interrupted:
+        out.line(msg(interrupted, lang), style="yellow")
+    rows = []
+    for index, shown in enumerate(session.questions, start=1):
+        chosen = session.answers.get(shown.id)
+        to_display = (lambda ns: ns) if file_order else (lambda ns: [shown.to_shown(n) for n in ns])
+        yours = choice_label(shown, to_display(chosen), tr, file_order=file_order) if chosen else msg("unanswered", lang)
+        right_numbers = sorted(shown.question.answer_set) if file_order else shown.answer_shown
+        right = choice_label(shown, right_numbers, tr, file_order=file_order)
+        mark = "✓" if session.is_correct(shown.id) else ("·" if chosen is None else "✗")
+        rows.append([index, shown.id, yours, right, mark])
+    headers = [msg(k, lang) for k in ("col_no", "col_id", "col_yours", "col_answer", "col_ok")]
+    out.table(headers, rows, title=msg("report_title", lang, title=tr(session.quiz.title)))
+    pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
+    out.line(msg("score", lang, score=result.score, max=result.max_score, pct=pct), style="bold")
+    if not result.complete:
+        out.line(msg("partial", lang, n=result.max_score, answered=result.answered), style="yellow")
+    if explain:
+        for index, shown in enumerate(session.questions, start=1):
+            if not result.complete and shown.id not in session.answers:
+                continue  # a partial attempt does not give away what was not asked yet
+            mark = "✓" if session.is_correct(shown.id) else "✗"
+            right_numbers = sorted(shown.question.answer_set) if file_order else shown.answer_shown
+            out.line()
+            out.line(f"{mark} [{index}] {tr(shown.question.prompt)}", style="bold")
+            out.line("  " + msg("col_answer", lang) + ": " + choice_label(shown, right_numbers, tr, file_order=file_order))
+            out.line("  " + msg("explanation", lang, text=tr(shown.question.explanation)), style="cyan")
+    tr.note(out)
+
+
+# --------------------------------------------------------------------------- list
+
+
+def quiz_list(out: Output, quizzes: Sequence[Quiz], lang: Lang) -> None:
+    tr = Texts(lang)
+    rows = [[q.id, tr(q.title), len(q.questions), q.source.name if q.source else ""] for q in quizzes]
+    headers = ["id", msg("col_title", lang), msg("col_count", lang), msg("col_file", lang)]
+    out.table(headers, rows, title=msg("list_title", lang))
+    tr.note(out)
+
+
+def quiz_list_json(quizzes: Sequence[Quiz]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": q.id,
+            "title": q.title.as_dict(),
+            "questions": len(q.questions),
+            "path": str(q.source) if q.source else None,
+        }
+        for q in quizzes
+    ]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _wrong_label(value: Any, quiz: Quiz | None, question_id: str, lang: Lang) -> str:
+    if value is None:
+        return "-"
+    numbers = value if isinstance(value, list) else [value]
+    label = ",".join(str(n) for n in numbers)
+    if quiz is not None:
+        try:
+            q = quiz.question(question_id)
+            texts = [q.choices[n - 1].text(lang) for n in numbers if 1 <= n <= len(q.choices)]
+            if texts:
+                label += " (" + "; ".join(texts) + ")"
+        except KeyError:
+            pass
+    return label
+
+
+def report_table(out: Output, report: Report, lang: Lang, quizzes: Mapping[str, Quiz] | None = None) -> None:
+    quizzes = quizzes or {}
+    ko = lang == "ko"
+    out.table(
+        ["학생" if ko else "Student", "퀴즈" if ko else "Quiz", "점수" if ko else "Score", "%", "응시" if ko else "Attempts", "시각 (UTC)" if ko else "When (UTC)"],
+        [[s.student, s.quiz, f"{s.score}/{s.max_score}", f"{s.percent:.0f}", s.attempts, s.timestamp] for s in report.students],
+        title=("학생별 점수 (학생·퀴즈마다 가장 최근의 완료된 응시)" if ko else "Scores per student (latest complete attempt per student and quiz)"),
+    )
+    out.line()
+    out.table(
+        ["퀴즈" if ko else "Quiz", "문제" if ko else "Question", "응답" if ko else "Answered", "정답률" if ko else "Correct", "가장 많이 고른 오답 (파일 순서)" if ko else "Most chosen wrong (file order)", "횟수" if ko else "Times"],
+        [
+            [q.quiz, q.question, q.answered, f"{100 * q.share_correct:.0f}%", _wrong_label(q.top_wrong, quizzes.get(q.quiz), q.question, lang), q.top_wrong_count or "-"]
+            for q in report.questions
+        ],
+        title="문제별 통계" if ko else "Per-question statistics",
+    )
+    if report.incomplete_only:
+        out.line()
+        names = ", ".join(f"{s} ({q})" for s, q in report.incomplete_only)
+        out.line(("완료된 응시가 없는 학생: " if ko else "Only incomplete attempts: ") + names, style="yellow")
+
+
+CSV_COLUMNS = [
+    "section", "quiz", "student", "question", "score", "max_score", "percent", "attempts",
+    "timestamp", "answered", "correct", "share_correct", "top_wrong", "top_wrong_count",
+]
+
+
+def report_csv(report: Report) -> str:
+    """One CSV table; `section` is 'student', 'question' or 'incomplete' (filter on it)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for s in report.students:
+        writer.writerow({
+            "section": "student", "quiz": s.quiz, "student": s.student, "score": s.score,
+            "max_score": s.max_score, "percent": f"{s.percent:.1f}", "attempts": s.attempts, "timestamp": s.timestamp,
+        })
+    for q in report.questions:
+        top = q.top_wrong
+        writer.writerow({
+            "section": "question", "quiz": q.quiz, "question": q.question, "answered": q.answered,
+            "correct": q.correct, "share_correct": f"{q.share_correct:.4f}",
+            "top_wrong": "" if top is None else (" ".join(map(str, top)) if isinstance(top, list) else top),
+            "top_wrong_count": q.top_wrong_count,
+        })
+    for student, quiz in report.incomplete_only:
+        writer.writerow({"section": "incomplete", "quiz": quiz, "student": student})
+    return buffer.getvalue()

@@ -1,0 +1,594 @@
+"""The scorer's side of a worker: proxies that look like the student's module and objects.
+
+`student.row_stats(x)` sends a request to the worker, waits (within the time limit) and
+returns the decoded answer: plain values and tensors; anything else comes back as a
+`RemoteObject` that stays in the worker. Problems come back as exceptions that the
+grading plugin turns into an item status.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import wire
+from .limits import Limits
+from .worker import WorkerSpec
+from .zygote import Zygote
+
+
+# -- what can go wrong, as the scorer sees it --------------------------------------------
+
+class WorkerProblem(Exception):
+    """Base: something about the student's code stopped a check."""
+
+    status = "error"
+
+    def __init__(self, message: str, *, ko: str | None = None, detail: dict | None = None):
+        super().__init__(message)
+        self.en = message
+        self.ko = ko or message
+        self.detail = detail or {}
+
+
+class StudentError(WorkerProblem):
+    """The student's code raised an exception (or failed to import)."""
+
+    def __init__(self, info: dict, context: str):
+        self.type_name: str = info.get("type", "Exception")
+        self.mro: list[str] = info.get("mro", [])
+        self.raw_message: str = info.get("message", "")
+        self.where: list[dict] = info.get("where", [])
+        self.kind: str = info.get("kind", "exception")
+        location = ""
+        if self.where:
+            last = self.where[-1]
+            location = f" ({last['file']}, line {last['line']})"
+            location_ko = f" ({last['file']}, {last['line']}번째 줄)"
+        else:
+            location_ko = ""
+        first_line = self.raw_message.strip().splitlines()[0] if self.raw_message.strip() else ""
+        summary = f"{self.type_name}: {first_line}" if first_line else self.type_name
+        if self.kind == "syntax":
+            en = f"syntax error in your file{location}: {first_line}"
+            ko = f"문법 오류{location_ko}: {first_line}"
+        elif self.kind == "import":
+            en = f"your file failed while loading{location}: {summary}"
+            ko = f"파일을 불러오는 중 오류{location_ko}: {summary}"
+        else:
+            en = f"{context} raised {summary}{location}"
+            ko = f"{context} 실행 중 예외 발생{location_ko}: {summary}"
+        super().__init__(en, ko=ko, detail=info)
+
+    def is_a(self, name: str) -> bool:
+        """True if the student's exception is (a subclass of) the builtin `name`."""
+        return f"builtins.{name}" in self.mro
+
+    @property
+    def not_implemented(self) -> bool:
+        return self.is_a("NotImplementedError")
+
+
+class StudentMissing(WorkerProblem):
+    """The file, or a name the grader needs, is not there."""
+
+    status = "missing"
+
+
+class StudentTimeout(WorkerProblem):
+    status = "timeout"
+
+
+class StudentCrash(WorkerProblem):
+    """The worker process died: exit, signal, segfault, out of memory."""
+
+
+class ReferenceProblem(Exception):
+    """The reference solution failed: a course bug, never the student's fault."""
+
+
+# -- one live worker ----------------------------------------------------------------------
+
+@dataclass
+class _Session:
+    pid: int
+    sock: Any
+    names: list[str]
+    alive: bool = True
+    objects: set[int] = field(default_factory=set)
+
+
+class RemoteModule:
+    """One module file of one submission, loaded in a worker; restarts it after a crash."""
+
+    def __init__(
+        self,
+        zygote: Zygote,
+        *,
+        path: Path,
+        submission: Path,
+        module_name: str,
+        limits: Limits,
+        device: str = "cpu",
+        role: str = "student",
+        cache: dict | None = None,
+    ):
+        self.zygote = zygote
+        self.path = Path(path)
+        self.submission = Path(submission)
+        self.module_name = module_name
+        self.display = self.path.name
+        self.limits = limits
+        self.device = device
+        self.role = role
+        self.cache = cache
+        self._session: _Session | None = None
+        self._load_failure: WorkerProblem | None = None
+        self._restarts = 0
+        self._spent = 0.0
+        self._tmp: str | None = None
+        self.output_tail = ""
+        self.events: list[str] = []
+
+    # -- life cycle --------------------------------------------------------------------
+    def _prepare_scratch(self) -> tuple[str, str]:
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix=f"torchdojo-{self.module_name}-")
+        run = tempfile.mkdtemp(dir=self._tmp)
+        scratch = os.path.join(run, "work")
+        os.mkdir(scratch)
+        # every module of the submission, so one exercise may import another
+        if self.submission.is_dir():
+            for entry in self.submission.iterdir():
+                if entry.suffix == ".py" and entry.is_file() and entry.stat().st_size <= self.limits.source_bytes:
+                    shutil.copyfile(entry, os.path.join(scratch, entry.name))
+        if self.path.is_file() and self.path.stat().st_size <= self.limits.source_bytes:
+            shutil.copyfile(self.path, os.path.join(scratch, self.path.name))
+        return scratch, os.path.join(run, "output.log")
+
+    def _check_file(self) -> None:
+        if not self.path.exists():
+            raise StudentMissing(f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}")
+        if self.path.is_dir():
+            raise StudentError({"kind": "import", "type": "IsADirectoryError",
+                                "message": f"{self.display} is a folder, not a file"}, self.display)
+        size = self.path.stat().st_size
+        if size > self.limits.source_bytes:
+            msg = f"{self.display} is too large ({size} bytes > {self.limits.source_bytes})"
+            raise StudentError({"kind": "import", "type": "FileTooLarge", "message": msg}, self.display)
+
+    def _start(self) -> _Session:
+        if self._load_failure is not None:
+            raise self._load_failure
+        if self._session is not None and self._session.alive:
+            return self._session
+        if self._restarts > self.limits.restarts:
+            raise StudentCrash(
+                f"gave up after {self.limits.restarts} restarts of your module",
+                ko=f"모듈이 {self.limits.restarts}번 넘게 다시 시작되어 채점을 멈췄습니다",
+            )
+        self._check_file()
+        scratch, output = self._prepare_scratch()
+        spec = WorkerSpec(
+            path=os.path.join(scratch, self.path.name),
+            display=self.display,
+            module_name=self.module_name,
+            scratch=scratch,
+            output_path=output,
+            device=self.device,
+            memory_bytes=self.limits.memory_bytes,
+            file_bytes=self.limits.file_bytes,
+            cpu_seconds=int(self.limits.wall_seconds) + 5,
+            source_bytes=self.limits.source_bytes,
+        )
+        self._output_path = output
+        pid, sock = self.zygote.spawn(spec)
+        self._restarts += 1
+        session = _Session(pid=pid, sock=sock, names=[])
+        self._session = session
+        try:
+            hello = self._receive(session, f"loading {self.display}")
+        except WorkerProblem as problem:
+            self._load_failure = problem
+            raise
+        if not hello.get("ok"):
+            self._load_failure = self._problem(hello, self.display)
+            self._close_session(session)
+            raise self._load_failure
+        session.names = list(hello.get("names", []))
+        return session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._close_session(self._session)
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def _close_session(self, session: _Session, grace: float = 0.2) -> dict:
+        info: dict = {}
+        if session.alive:
+            session.alive = False
+            try:
+                wire.send_frame(session.sock, wire.dump_request({"op": "exit"}))
+            except OSError:
+                pass
+        try:
+            session.sock.close()
+        except OSError:
+            pass
+        try:
+            info = self.zygote.reap(session.pid, grace)
+        except Exception:
+            pass
+        self._read_output()
+        return info
+
+    def _read_output(self) -> None:
+        try:
+            with open(self._output_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                fh.seek(max(0, size - self.limits.output_bytes))
+                self.output_tail = fh.read().decode("utf-8", "replace")
+        except (OSError, AttributeError):
+            pass
+
+    # -- requests ----------------------------------------------------------------------
+    @property
+    def time_left(self) -> float:
+        return self.limits.wall_seconds - self._spent
+
+    def _receive(self, session: _Session, what: str) -> Any:
+        left = min(self.time_left, self.limits.call_seconds)
+        if left <= 0:
+            self._kill(session)
+            raise self._timeout(what)
+        start = time.monotonic()
+        try:
+            frame = wire.recv_frame(session.sock, start + left, self.limits.result_bytes)
+        except wire.WireTimeout:
+            self._spent += time.monotonic() - start
+            self._kill(session)
+            raise self._timeout(what) from None
+        except wire.WireTooLarge as big:
+            self._spent += time.monotonic() - start
+            self._kill(session)
+            raise StudentError({"type": "ResultTooLarge", "message":
+                                f"the result is {big.size} bytes, more than the {big.limit} allowed"}, what) from None
+        except wire.WireClosed:
+            self._spent += time.monotonic() - start
+            info = self._close_session(session)
+            raise self._crash(info, what) from None
+        self._spent += time.monotonic() - start
+        try:
+            return wire.load_plain(frame)
+        except Exception as exc:
+            self._kill(session)
+            raise StudentError({"type": "BadAnswer", "message": f"unreadable answer ({type(exc).__name__})"}, what) from None
+
+    def _kill(self, session: _Session) -> None:
+        if session.alive:
+            try:
+                os.killpg(session.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._close_session(session, grace=0)
+
+    def _timeout(self, what: str) -> StudentTimeout:
+        if self.time_left <= 0:
+            limit = self.limits.wall_seconds
+            return StudentTimeout(
+                f"time limit of {limit:g} s for all of {self.display} exceeded (while {what})",
+                ko=f"{self.display} 전체 시간 제한 {limit:g}초를 넘었습니다 ({what} 중)",
+            )
+        limit = self.limits.call_seconds
+        return StudentTimeout(
+            f"time limit {limit:g} s exceeded while {what}",
+            ko=f"{what} 중 시간 제한 {limit:g}초를 넘었습니다",
+        )
+
+    def _crash(self, info: dict, what: str) -> StudentCrash:
+        if "signal_name" in info:
+            sig = info["signal_name"]
+            hint_en = {
+                "SIGSEGV": "a segmentation fault",
+                "SIGKILL": "killed (often: used too much memory)",
+                "SIGXCPU": "CPU time limit exceeded",
+                "SIGXFSZ": "file size limit exceeded",
+                "SIGABRT": "aborted",
+            }.get(sig, sig)
+            en = f"your code crashed the worker process while {what}: {hint_en} ({sig})"
+            ko = f"{what} 중 프로세스가 비정상 종료되었습니다: {hint_en} ({sig})"
+        elif "exit_code" in info:
+            code = info["exit_code"]
+            en = f"your code ended the process while {what} (exit code {code}); do not call exit()/os._exit()"
+            ko = f"{what} 중 코드가 프로세스를 종료했습니다 (종료 코드 {code}). exit()/os._exit()를 호출하지 마세요"
+        else:
+            en = f"the worker process ended unexpectedly while {what}"
+            ko = f"{what} 중 프로세스가 예기치 않게 끝났습니다"
+        return StudentCrash(en, ko=ko, detail=info)
+
+    def _problem(self, info: dict, context: str) -> WorkerProblem:
+        kind = info.get("kind")
+        if kind == "missing":
+            name = info.get("name")
+            if name:
+                return StudentMissing(f"{name} is not defined in {self.display}",
+                                      ko=f"{self.display}에 {name}이(가) 정의되어 있지 않습니다")
+            return StudentMissing(f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}")
+        if kind in ("not_a_file", "too_large", "binary", "encoding"):
+            ko = {
+                "not_a_file": f"{self.display}은(는) 파일이 아니라 폴더입니다",
+                "too_large": f"{self.display} 파일이 너무 큽니다",
+                "binary": f"{self.display}은(는) 파이썬 소스가 아닌 바이너리 파일입니다",
+                "encoding": f"{self.display}이(가) UTF-8 텍스트가 아닙니다",
+            }[kind]
+            return WorkerProblem(info.get("message", kind), ko=ko, detail=info)
+        return StudentError(info, context)
+
+    def request(self, message: dict, what: str) -> Any:
+        if self.role == "reference":
+            try:
+                return self._request(message, what)
+            except WorkerProblem as problem:
+                raise ReferenceProblem(f"reference solution failed while {what}: {problem.en}") from None
+        return self._request(message, what)
+
+    def _request(self, message: dict, what: str) -> Any:
+        session = self._start()
+        try:
+            wire.send_frame(session.sock, wire.dump_request(message))
+        except OSError:
+            info = self._close_session(session)
+            raise self._crash(info, what) from None
+        reply = self._receive(session, what)
+        if not reply.get("ok"):
+            raise self._problem(reply, what)
+        return decode(reply["value"], self, session)
+
+    # -- the module as the grader sees it ----------------------------------------------
+    def names(self) -> list[str]:
+        return list(self._start().names)
+
+    def has(self, name: str) -> bool:
+        return name in self.names()
+
+    def call(self, target: Any, *args: Any, _keep: bool = False, _to_device: bool = True,
+             _what: str | None = None, **kwargs: Any) -> Any:
+        """Call `target` in the worker: a module attribute name, a RemoteObject or a trusted callable."""
+        if isinstance(target, str):
+            wire_target: Any = ("module", target)
+            label = target
+        else:
+            wire_target = target
+            label = getattr(target, "__name__", None) or getattr(target, "_td_type", "object").rsplit(".", 1)[-1]
+        message = {"op": "call", "target": wire_target, "args": args, "kwargs": kwargs,
+                   "keep": _keep, "to_device": _to_device}
+        what = _what or f"calling {label}"
+        if self.cache is not None and isinstance(target, str) and not _keep:
+            key = self._cache_key(message)
+            if key is not None:
+                if key not in self.cache:
+                    value = self.request(message, what)
+                    if _contains_remote(value):
+                        return value
+                    self.cache[key] = value
+                return _fresh_copy(self.cache[key])
+        return self.request(message, what)
+
+    def _cache_key(self, message: dict) -> bytes | None:
+        try:
+            return self.module_name.encode() + b"\0" + wire.dump_request(message)
+        except Exception:
+            return None
+
+    def attr(self, name: str) -> Any:
+        """The value of a module-level name (a constant, a class as a RemoteObject...)."""
+        return self.request({"op": "encode", "target": ("module", name)}, f"reading {name}")
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _RemoteName(self, name)
+
+    def __repr__(self) -> str:
+        return f"<{self.role} {self.display}>"
+
+
+class _RemoteName:
+    """`student.row_stats`: calling it calls the student's function in the worker."""
+
+    def __init__(self, module: RemoteModule, name: str):
+        self._module = module
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._module.call(self.__name__, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<student {self._module.display}:{self.__name__}>"
+
+
+class RemoteObject:
+    """An object that lives in the worker (a model, a dataset, a loader...)."""
+
+    __slots__ = ("_td_module", "_td_session", "_td_id", "_td_type", "_td_mro", "_td_repr", "_td_callable")
+
+    def __init__(self, module: RemoteModule, session: _Session, info: dict):
+        object.__setattr__(self, "_td_module", module)
+        object.__setattr__(self, "_td_session", session)
+        object.__setattr__(self, "_td_id", info["id"])
+        object.__setattr__(self, "_td_type", info["type"])
+        object.__setattr__(self, "_td_mro", info.get("mro", []))
+        object.__setattr__(self, "_td_repr", info.get("repr", ""))
+        object.__setattr__(self, "_td_callable", info.get("callable", False))
+
+    @staticmethod
+    def __torchdojo_ref__(obj: "RemoteObject") -> int:
+        obj._td_check()
+        return obj._td_id
+
+    def _td_check(self) -> None:
+        if self._td_module._session is not self._td_session or not self._td_session.alive:
+            raise StudentCrash(
+                "this object was lost when your module's process was restarted after an earlier problem",
+                ko="앞선 문제로 프로세스가 다시 시작되어 이 객체를 잃었습니다",
+            )
+
+    def _td_request(self, message: dict, what: str) -> Any:
+        self._td_check()
+        return self._td_module.request({"target": self, **message}, what)
+
+    @property
+    def type_name(self) -> str:
+        """Qualified name of the object's class in the worker, e.g. 'torch.nn.modules.linear.Linear'."""
+        return self._td_type
+
+    def isinstance_of(self, qualname: str) -> bool:
+        return qualname in self._td_mro
+
+    def same_object(self, other: Any) -> bool:
+        return isinstance(other, RemoteObject) and other._td_session is self._td_session and other._td_id == self._td_id
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._td_request({"op": "getattr", "name": name}, f"reading .{name} of {self._short()}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._td_request({"op": "setattr", "name": name, "value": value}, f"setting .{name}")
+
+    def __call__(self, *args: Any, _to_device: bool = True, _keep: bool = False, **kwargs: Any) -> Any:
+        return self._td_request({"op": "call", "args": args, "kwargs": kwargs, "to_device": _to_device,
+                                 "keep": _keep}, f"calling {self._short()}")
+
+    def __len__(self) -> int:
+        return self._td_request({"op": "len"}, f"len() of {self._short()}")
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._td_request({"op": "getitem", "key": key}, f"indexing {self._short()}[{key!r}]")
+
+    def materialize(self, limit: int = 10_000) -> list:
+        """`list(obj)` computed in the worker (iterating a DataLoader, a generator...)."""
+        return self._td_request({"op": "list", "limit": limit}, f"iterating {self._short()}")
+
+    def __iter__(self):
+        return iter(self.materialize())
+
+    def _short(self) -> str:
+        return self._td_type.rsplit(".", 1)[-1]
+
+    def __repr__(self) -> str:
+        return f"<remote {self._td_type}: {self._td_repr}>"
+
+    def __reduce__(self):  # only ever pickled through RefPickler's persistent_id
+        raise TypeError("RemoteObject cannot be pickled")
+
+
+# -- decoding answers ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TensorMeta:
+    """What the worker saw of a tensor before sending its values."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    device: str
+    requires_grad: bool
+    is_leaf: bool
+    grad_fn: str | None
+    contiguous: bool
+    is_parameter: bool
+    has_grad: bool
+    shares_with: tuple[str, ...]
+
+
+def decode(value: Any, module: RemoteModule, session: _Session) -> Any:
+    import numpy as np
+    import torch
+
+    if isinstance(value, list):
+        return [decode(v, module, session) for v in value]
+    if isinstance(value, tuple):
+        return tuple(decode(v, module, session) for v in value)
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("__td__")
+    if kind == "tensor":
+        data = value["data"]
+        m = value["meta"]
+        data.__dict__["_td_meta"] = TensorMeta(
+            shape=tuple(m["shape"]), dtype=m["dtype"], device=m["device"], requires_grad=m["requires_grad"],
+            is_leaf=m["is_leaf"], grad_fn=m["grad_fn"], contiguous=m["contiguous"],
+            is_parameter=m["is_parameter"], has_grad=m["has_grad"], shares_with=tuple(m["shares_with"]),
+        )
+        return data
+    if kind == "dict":
+        return {_hashable(decode(k, module, session)): decode(v, module, session) for k, v in value["items"]}
+    if kind == "ndarray":
+        return value["data"].numpy()
+    if kind == "npscalar":
+        return np.dtype(value["dtype"]).type(value["value"])
+    if kind == "bytes":
+        return value["data"]
+    if kind == "dtype":
+        dt = getattr(torch, value["name"], None)
+        return dt if isinstance(dt, torch.dtype) else value["name"]
+    if kind == "device":
+        return torch.device(value["name"])
+    if kind == "size":
+        return torch.Size(value["dims"])
+    if kind == "handle":
+        obj = RemoteObject(module, session, value)
+        session.objects.add(value["id"])
+        return obj
+    raise ValueError(f"unexpected answer part {kind!r}")
+
+
+def _hashable(key: Any) -> Any:
+    try:
+        hash(key)
+        return key
+    except TypeError:
+        return repr(key)
+
+
+def _contains_remote(value: Any) -> bool:
+    if isinstance(value, RemoteObject):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_remote(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_remote(v) for v in value.values())
+    return False
+
+
+def _fresh_copy(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        copy = value.clone()
+        meta = value.__dict__.get("_td_meta")
+        if meta is not None:
+            copy.__dict__["_td_meta"] = meta
+        return copy
+    if isinstance(value, list):
+        return [_fresh_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_fresh_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _fresh_copy(v) for k, v in value.items()}
+    return value
+
+
+def meta_of(t: Any) -> TensorMeta | None:
+    """The worker's description of a tensor the student returned (None for other values)."""
+    d = getattr(t, "__dict__", None)
+    return d.get("_td_meta") if isinstance(d, dict) else None

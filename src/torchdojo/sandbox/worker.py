@@ -1,0 +1,444 @@
+"""The loop inside a worker process: load one module, answer requests, send plain data back.
+
+Everything here runs after fork in the untrusted process. It never decides a score: it
+calls what the scorer asks for and describes the results (values, tensor metadata).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import socket
+import sys
+import traceback
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import wire
+
+MAX_DEPTH = 12
+MAX_ITEMS = 100_000
+REPR_CHARS = 200
+
+
+@dataclass
+class WorkerSpec:
+    """What the scorer tells a new worker (pickled to the zygote; all trusted data)."""
+
+    path: str | None  # the file to load (inside scratch); None: no module (probes only)
+    display: str  # how the student sees the file, e.g. "01_tensors.py"
+    module_name: str  # key in sys.modules, e.g. "01_tensors"
+    scratch: str  # working directory; a copy of the submission
+    output_path: str  # where stdout/stderr go
+    device: str = "cpu"
+    memory_bytes: int = 2 * 1024**3
+    file_bytes: int = 64 * 1024**2
+    cpu_seconds: int = 60
+    source_bytes: int = 1024**2
+    limit_address_space: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- process set-up ----------------------------------------------------------------------
+
+def _set_parent_death_signal() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except Exception:  # not Linux: the scorer's kill still ends us
+        pass
+
+
+def _address_space_now() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
+    """Detach, close inherited files, cap resources, move into scratch."""
+    os.setsid()  # own process group: the scorer kills the whole group
+    _set_parent_death_signal()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.closerange(3, sock_fd)
+    os.closerange(sock_fd + 1, 65536)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    out = os.open(spec.output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    sys.stdin = open(0, closefd=False)
+    sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
+    sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (spec.file_bytes, spec.file_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (spec.cpu_seconds, spec.cpu_seconds + 5))
+    if spec.limit_address_space and spec.device == "cpu":
+        cap = _address_space_now() + spec.memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    os.chdir(spec.scratch)
+    sys.path.insert(0, spec.scratch)
+    import torch
+
+    torch.set_num_threads(1)
+
+
+# -- describing values --------------------------------------------------------------------
+
+def _safe_repr(obj: Any) -> str:
+    try:
+        text = repr(obj)
+    except BaseException:
+        text = f"<{type(obj).__name__}>"
+    return text if len(text) <= REPR_CHARS else text[: REPR_CHARS - 3] + "..."
+
+
+def _qualname(tp: type) -> str:
+    return f"{getattr(tp, '__module__', '?')}.{getattr(tp, '__qualname__', tp.__name__)}"
+
+
+def _memory_range(obj: Any) -> tuple[int, int] | None:
+    import numpy as np
+    import torch
+
+    try:
+        if isinstance(obj, torch.Tensor) and obj.device.type == "cpu" or (
+            isinstance(obj, torch.Tensor) and obj.device.type == "cuda"
+        ):
+            storage = obj.untyped_storage()
+            start = storage.data_ptr()
+            return (start, start + storage.nbytes()) if storage.nbytes() else None
+        if isinstance(obj, np.ndarray):
+            low, high = np.lib.array_utils.byte_bounds(obj) if hasattr(np.lib, "array_utils") else np.byte_bounds(obj)
+            return (low, high) if high > low else None
+    except Exception:
+        return None
+    return None
+
+
+def argument_ranges(args: tuple, kwargs: dict) -> dict[str, tuple[int, int]]:
+    """Memory of every tensor/array argument, to tell which results share memory with which."""
+    ranges: dict[str, tuple[int, int]] = {}
+    named = [(f"args[{i}]", a) for i, a in enumerate(args)] + [(k, v) for k, v in kwargs.items()]
+    for name, value in named:
+        rng = _memory_range(value)
+        if rng:
+            ranges[name] = rng
+    return ranges
+
+
+class Encoder:
+    """Turns any value into plain data; what cannot be plain stays here behind a handle."""
+
+    def __init__(self, table: "ObjectTable", arg_ranges: dict[str, tuple[int, int]] | None = None):
+        self.table = table
+        self.arg_ranges = arg_ranges or {}
+        self.count = 0
+
+    def encode(self, obj: Any, depth: int = 0) -> Any:
+        import numpy as np
+        import torch
+
+        self.count += 1
+        tp = type(obj)
+        if obj is None or tp in (bool, int, float, str):
+            return obj
+        if depth > MAX_DEPTH or self.count > MAX_ITEMS:
+            return self.table.handle(obj)
+        if tp is bytes and len(obj) <= 1 << 20:
+            return {"__td__": "bytes", "data": obj}
+        if tp in (list, tuple):
+            items = [self.encode(v, depth + 1) for v in obj]
+            return items if tp is list else tuple(items)
+        if tp is dict:
+            return {"__td__": "dict", "items": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()]}
+        if tp is torch.Tensor or tp is torch.nn.Parameter:
+            return self.tensor(obj)
+        if tp is np.ndarray and obj.dtype.kind in "biuf":
+            return {"__td__": "ndarray", "data": torch.from_numpy(np.array(obj, copy=True)), "dtype": str(obj.dtype)}
+        if isinstance(obj, np.generic) and tp.__module__ == "numpy":
+            try:
+                return {"__td__": "npscalar", "value": obj.item(), "dtype": str(obj.dtype)}
+            except Exception:
+                return self.table.handle(obj)
+        if tp is torch.dtype:
+            return {"__td__": "dtype", "name": str(obj).removeprefix("torch.")}
+        if tp is torch.device:
+            return {"__td__": "device", "name": str(obj)}
+        if tp is torch.Size:
+            return {"__td__": "size", "dims": [int(d) for d in obj]}
+        return self.table.handle(obj)
+
+    def tensor(self, t: Any) -> Any:
+        import torch
+
+        try:
+            if t.layout != torch.strided or t.is_quantized or t.device.type == "meta":
+                return self.table.handle(t)
+            meta = {
+                "shape": [int(d) for d in t.shape],
+                "dtype": str(t.dtype).removeprefix("torch."),
+                "device": str(t.device),
+                "requires_grad": bool(t.requires_grad),
+                "is_leaf": bool(t.is_leaf),
+                "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None,
+                "contiguous": bool(t.is_contiguous()),
+                "is_parameter": type(t) is torch.nn.Parameter,
+                "has_grad": t.grad is not None if t.is_leaf else False,
+                "shares_with": [],
+            }
+            rng = _memory_range(t)
+            if rng:
+                meta["shares_with"] = [
+                    name for name, (lo, hi) in self.arg_ranges.items() if rng[0] < hi and lo < rng[1]
+                ]
+            data = t.detach().to("cpu", copy=True).contiguous()
+            if data.is_conj():
+                data = data.resolve_conj()
+            if data.is_neg():
+                data = data.resolve_neg()
+            return {"__td__": "tensor", "data": data, "meta": meta}
+        except Exception:
+            return self.table.handle(t)
+
+
+class ObjectTable:
+    """Objects that cannot cross as data, kept alive here and named by a number."""
+
+    def __init__(self) -> None:
+        self.objects: dict[int, Any] = {}
+        self.ids: dict[int, int] = {}
+        self.next_id = 1
+
+    def handle(self, obj: Any) -> dict:
+        ident = self.ids.get(id(obj))
+        if ident is None or self.objects.get(ident) is not obj:
+            ident = self.next_id
+            self.next_id += 1
+            self.objects[ident] = obj
+            self.ids[id(obj)] = ident
+        tp = type(obj)
+        return {
+            "__td__": "handle",
+            "id": ident,
+            "type": _qualname(tp),
+            "mro": [_qualname(c) for c in getattr(tp, "__mro__", (tp,))][:12],
+            "repr": _safe_repr(obj),
+            "callable": callable(obj),
+        }
+
+
+# -- errors -------------------------------------------------------------------------------
+
+def describe_exception(exc: BaseException, scratch: str) -> dict:
+    tb = exc.__traceback__
+    where = []
+    for frame in traceback.extract_tb(tb):
+        filename = frame.filename
+        if filename.startswith(scratch + os.sep):
+            where.append({
+                "file": os.path.relpath(filename, scratch),
+                "line": frame.lineno,
+                "function": frame.name,
+                "code": (frame.line or "")[:200],
+            })
+    if isinstance(exc, SyntaxError) and exc.filename and str(exc.filename).startswith(scratch):
+        where.append({
+            "file": os.path.relpath(exc.filename, scratch),
+            "line": exc.lineno,
+            "function": "<module>",
+            "code": (exc.text or "").strip()[:200],
+        })
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<unprintable message>"
+    tp = type(exc)
+    return {
+        "ok": False,
+        "kind": "exception",
+        "type": tp.__name__,
+        "mro": [_qualname(c) for c in tp.__mro__][:12],
+        "message": message[:2000],
+        "where": where[-5:],
+    }
+
+
+def failure(kind: str, message: str, **extra: Any) -> dict:
+    return {"ok": False, "kind": kind, "message": message, **extra}
+
+
+# -- loading ------------------------------------------------------------------------------
+
+def load_module(spec: WorkerSpec) -> tuple[types.ModuleType | None, dict]:
+    path = Path(spec.path)  # type: ignore[arg-type]
+    if not path.exists():
+        return None, failure("missing", f"{spec.display} is missing")
+    if path.is_dir():
+        return None, failure("not_a_file", f"{spec.display} is a folder, not a file")
+    with open(path, "rb") as fh:
+        raw = fh.read(spec.source_bytes + 1)
+    if len(raw) > spec.source_bytes:
+        return None, failure("too_large", f"{spec.display} is larger than {spec.source_bytes} bytes")
+    if b"\x00" in raw:
+        return None, failure("binary", f"{spec.display} is a binary file, not Python source")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, failure("encoding", f"{spec.display} is not UTF-8 text (byte {exc.start})")
+    module = types.ModuleType(spec.module_name)
+    module.__file__ = str(path)
+    sys.modules[spec.module_name] = module
+    try:
+        code = compile(text, str(path), "exec")
+        exec(code, module.__dict__)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: they are the student's
+        info = describe_exception(exc, spec.scratch)
+        info["kind"] = "syntax" if isinstance(exc, SyntaxError) else "import"
+        return None, info
+    names = sorted(n for n in vars(module) if not n.startswith("_"))
+    return module, {"ok": True, "names": names}
+
+
+# -- the request loop ---------------------------------------------------------------------
+
+def _to_device(value: Any, device: str) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor) or isinstance(value, torch.nn.Module):
+        return value.to(device)
+    if type(value) in (list, tuple):
+        return type(value)(_to_device(v, device) for v in value)
+    if type(value) is dict:
+        return {k: _to_device(v, device) for k, v in value.items()}
+    return value
+
+
+class Worker:
+    def __init__(self, sock: socket.socket, spec: WorkerSpec):
+        self.sock = sock
+        self.spec = spec
+        self.table = ObjectTable()
+        self.module: types.ModuleType | None = None
+
+    def send(self, message: Any) -> None:
+        try:
+            data = wire.dump_plain(message)
+        except BaseException as exc:  # e.g. MemoryError while encoding a huge answer
+            data = wire.dump_plain(failure("unsendable", f"the result could not be sent back: {type(exc).__name__}"))
+        wire.send_frame(self.sock, data)
+
+    def resolve(self, target: Any) -> Any:
+        if isinstance(target, tuple) and len(target) == 2 and target[0] == "module":
+            if self.module is None:
+                raise LookupError("no module loaded")
+            name = target[1]
+            if not hasattr(self.module, name):
+                raise _Missing(name)
+            return getattr(self.module, name)
+        return target  # an object already resolved by the unpickler (a ref or a trusted callable)
+
+    def handle_request(self, request: dict) -> dict:
+        op = request["op"]
+        target = self.resolve(request.get("target"))
+        if op == "call":
+            args = request.get("args", ())
+            kwargs = request.get("kwargs", {})
+            if request.get("to_device", True) and self.spec.device != "cpu":
+                args = _to_device(args, self.spec.device)
+                kwargs = _to_device(kwargs, self.spec.device)
+            ranges = argument_ranges(args, kwargs)
+            result = target(*args, **kwargs)
+            encoder = Encoder(self.table, ranges)
+            if request.get("keep"):
+                return {"ok": True, "value": self.table.handle(result)}
+            return {"ok": True, "value": encoder.encode(result)}
+        if op == "getattr":
+            return {"ok": True, "value": Encoder(self.table).encode(getattr(target, request["name"]))}
+        if op == "setattr":
+            setattr(target, request["name"], request["value"])
+            return {"ok": True, "value": None}
+        if op == "len":
+            return {"ok": True, "value": int(len(target))}
+        if op == "getitem":
+            return {"ok": True, "value": Encoder(self.table).encode(target[request["key"]])}
+        if op == "list":
+            limit = int(request.get("limit", 10_000))
+            items = []
+            for i, item in enumerate(target):
+                if i >= limit:
+                    raise OverflowError(f"more than {limit} items")
+                items.append(item)
+            return {"ok": True, "value": Encoder(self.table).encode(items)}
+        if op == "encode":
+            return {"ok": True, "value": Encoder(self.table).encode(target)}
+        if op == "release":
+            ident = request["id"]
+            obj = self.table.objects.pop(ident, None)
+            if obj is not None:
+                self.table.ids.pop(id(obj), None)
+            return {"ok": True, "value": None}
+        if op == "names":
+            names = sorted(n for n in vars(self.module) if not n.startswith("_")) if self.module else []
+            return {"ok": True, "value": names}
+        raise ValueError(f"unknown op {op!r}")
+
+    def serve(self) -> None:
+        if self.spec.path is not None:
+            self.module, hello = load_module(self.spec)
+        else:
+            hello = {"ok": True, "names": []}
+        self.send(hello)
+        if self.module is None and self.spec.path is not None:
+            return
+        while True:
+            try:
+                frame = wire.recv_frame(self.sock)
+            except wire.WireClosed:
+                return
+            try:
+                request = wire.load_request(frame, self.table.objects)
+            except BaseException as exc:
+                self.send(failure("internal", f"bad request: {type(exc).__name__}: {exc}"))
+                continue
+            if request.get("op") == "exit":
+                return
+            try:
+                reply = self.handle_request(request)
+            except _Missing as missing:
+                reply = failure("missing", f"{missing.name} is not defined in {self.spec.display}", name=missing.name)
+            except BaseException as exc:  # the student's exception, whatever it is
+                reply = describe_exception(exc, self.spec.scratch)
+            self.send(reply)
+
+
+class _Missing(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def worker_main(sock_fd: int, spec: WorkerSpec) -> int:
+    """Entry point in the freshly forked child; returns the exit status."""
+    prepare_process(sock_fd, spec)
+    sock = socket.socket(fileno=sock_fd)
+    try:
+        Worker(sock, spec).serve()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+    return 0
