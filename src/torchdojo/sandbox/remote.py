@@ -389,6 +389,16 @@ class RemoteModule:
         except Exception:
             return None
 
+    def put(self, value: Any, *, to_device: bool = True) -> "RemoteObject":
+        """Send `value` (a tensor, a model, a list of tensors...) to the worker and keep it there.
+
+        The student's code then works on that copy, and the grader can look at it afterwards
+        (`fetch()`, attributes, trusted probes), e.g. to see what the student changed in place.
+        """
+        from .worker import keep
+
+        return self.call(keep, value, _keep=True, _to_device=to_device, _what="sending data to your module")
+
     def attr(self, name: str) -> Any:
         """The value of a module-level name (a constant, a class as a RemoteObject...)."""
         return self.request({"op": "encode", "target": ("module", name)}, f"reading {name}")
@@ -474,6 +484,10 @@ class RemoteObject:
 
     def __getitem__(self, key: Any) -> Any:
         return self._td_request({"op": "getitem", "key": key}, f"indexing {self._short()}[{key!r}]")
+
+    def fetch(self) -> Any:
+        """The object's current value as plain data (tensors with their metadata), if it has one."""
+        return self._td_request({"op": "encode"}, f"reading {self._short()}")
 
     def materialize(self, limit: int = 10_000) -> list:
         """`list(obj)` computed in the worker (iterating a DataLoader, a generator...)."""

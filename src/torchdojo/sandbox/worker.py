@@ -423,6 +423,11 @@ class Worker:
             self.send(reply)
 
 
+def keep(value: Any) -> Any:
+    """Identity, called in the worker by `RemoteModule.put` to leave a value there."""
+    return value
+
+
 class _Missing(Exception):
     def __init__(self, name: str):
         super().__init__(name)
