@@ -114,24 +114,42 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
 def _duplicate_keys(name: str, node: yaml.Node) -> list[Problem]:
     """YAML silently keeps the last of two equal keys; an instructor wants to hear of it."""
     problems: list[Problem] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
+
+    def visit(current: yaml.Node, path: tuple[Any, ...]) -> None:
         if isinstance(current, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in current.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 if key is not None and key in seen:
+                    question, field_name = _question_and_field(node, path + (key,))
                     problems.append(
-                        Problem(name, f"duplicate key '{key}' in one mapping", line=key_node.start_mark.line + 1)
+                        Problem(name, f"duplicate key '{key}' (YAML would keep only the last one)",
+                                line=key_node.start_mark.line + 1, question=question, field=field_name)
                     )
                 if key is not None:
                     seen.add(key)
-                stack.append(value_node)
+                visit(value_node, path + (key,))
         elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-    problems.sort(key=lambda p: p.line or 0)
+            for index, item in enumerate(current.value):
+                visit(item, path + (index,))
+
+    visit(node, ())
     return problems
+
+
+def _question_and_field(root: yaml.Node, path: tuple[Any, ...]) -> tuple[str | None, str | None]:
+    """The question id (read from the node tree) and the field name of a path in a quiz file."""
+    if len(path) >= 2 and path[0] == "questions" and isinstance(path[1], int):
+        question = f"#{path[1] + 1}"
+        try:
+            item = dict((k.value, v) for k, v in root.value)["questions"].value[path[1]]
+            for key_node, value_node in item.value:
+                if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
+                    question = value_node.value
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            pass
+        return question, _field_name(path[2:]) or None
+    return None, _field_name(path) or None
 
 
 def read_data_file(path: Path | str, what: str = "file") -> Any:
@@ -236,11 +254,34 @@ def _validation_problems(name: str, data: Any, node: yaml.Node | None, exc: Vali
         if path == ["questions"] or not path:
             field_name = _field_name(path) or None
         message = _message(err, path)
-        key = (question, field_name, message if not (field_name or "").startswith("answer") else "answer")
+        key = (tuple(path[:2]), field_name, message if not (field_name or "").startswith("answer") else "answer")
         if key in seen:  # a union produces one error per member type
             continue
         seen.add(key)
         problems.append(Problem(name, message, line=line, question=question, field=field_name))
+    return problems
+
+
+def _raw_duplicate_ids(name: str, data: dict[str, Any], node: yaml.Node | None, found: list[Problem]) -> list[Problem]:
+    """Duplicate question ids, also when other errors kept pydantic from checking the list."""
+    if any("duplicate question id" in p.message for p in found):
+        return []
+    questions = data.get("questions")
+    if not isinstance(questions, list):
+        return []
+    problems = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(questions):
+        qid = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(qid, str):
+            continue
+        if qid in seen:
+            _, line, _ = _walk(data, node, ("questions", index, "id"))
+            problems.append(
+                Problem(name, f"duplicate question id '{qid}' (questions {seen[qid] + 1} and {index + 1})", line=line, question=qid, field="id")
+            )
+        else:
+            seen[qid] = index
     return problems
 
 
@@ -261,6 +302,8 @@ def check_file(path: Path | str, *, require_both: bool = True) -> tuple[Quiz | N
         quiz = Quiz.model_validate(data, context={"require_both": require_both})
     except ValidationError as exc:
         problems.extend(_validation_problems(name, data, node, exc))
+        problems.extend(_raw_duplicate_ids(name, data, node, problems))
+        problems.sort(key=lambda p: p.line or 0)
         return None, problems
     quiz._source = path
     return quiz, problems

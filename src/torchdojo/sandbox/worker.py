@@ -261,7 +261,7 @@ def describe_exception(exc: BaseException, scratch: str) -> dict:
             "code": (exc.text or "").strip()[:200],
         })
     try:
-        message = str(exc)
+        message = exc.msg if isinstance(exc, SyntaxError) and type(exc.msg) is str else str(exc)
     except BaseException:
         message = "<unprintable message>"
     tp = type(exc)
