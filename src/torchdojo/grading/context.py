@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ class GradingContext:
     # kept across submissions of one run: reference workers and their answers
     reference_modules: dict[str, RemoteModule] = field(default_factory=dict)
     reference_cache: dict[bytes, Any] = field(default_factory=dict)
+    tier: str = "basic"
+    hidden: list[str] = field(default_factory=list)  # folders student code must not see
+    data_root: str | None = None  # where graders put files a worker reads (data_dir fixture)
 
     def limits(self, module: str) -> Limits:
         return self.course.module(module).limits_for(self.base_limits)
@@ -53,6 +57,7 @@ class GradingContext:
         return RemoteModule(
             self.zygote, path=self.submission / f"{module}.py", submission=self.submission,
             module_name=module, limits=self.limits(module), device=self.device, role="student",
+            tier=self.tier, hidden=[*self.hidden, str(self.submission)],
         )
 
     def reference_module(self, module: str) -> RemoteModule:
@@ -61,10 +66,21 @@ class GradingContext:
             remote = RemoteModule(
                 self.zygote, path=self.reference / f"{module}.py", submission=self.reference,
                 module_name=module, limits=self.limits(module).scaled(3), device=self.device,
-                role="reference", cache=self.reference_cache,
+                role="reference", cache=self.reference_cache, tier=self.tier, hidden=self.hidden,
             )
             self.reference_modules[module] = remote
         return remote
+
+    def new_data_dir(self) -> Path:
+        """A folder the grader writes and every worker can read (not hidden, world-readable)."""
+        import tempfile
+
+        if self.data_root is None:
+            self.data_root = tempfile.mkdtemp(prefix="torchdojo-data-")
+            os.chmod(self.data_root, 0o755)
+        path = tempfile.mkdtemp(dir=self.data_root)
+        os.chmod(path, 0o755)
+        return Path(path)
 
     def seed_for(self, nodeid: str) -> int:
         digest = hashlib.sha256(f"{self.seed}:{nodeid}".encode()).digest()
@@ -74,3 +90,11 @@ class GradingContext:
         for remote in self.reference_modules.values():
             remote.close()
         self.reference_modules.clear()
+        self.remove_data()
+
+    def remove_data(self) -> None:
+        import shutil
+
+        if self.data_root:
+            shutil.rmtree(self.data_root, ignore_errors=True)
+            self.data_root = None

@@ -71,8 +71,13 @@ def _context(config: pytest.Config) -> GradingContext:
         if not submission:
             raise pytest.UsageError("give --submission DIR (the student's folder)")
         seed = config.getoption("--td-seed")
+        from ..course import graders_dir, project_root
+        from ..sandbox.isolation import available_tier
+
+        tier = available_tier()
         ctx = GradingContext(
-            zygote=Zygote().start(), submission=Path(submission).resolve(),
+            zygote=Zygote().start(), submission=Path(submission).resolve(), tier=tier,
+            hidden=[str(graders_dir()), str(project_root() / ".git")],
             reference=Path(config.getoption("--reference") or reference_dir()).resolve(),
             device=config.getoption("--td-device"), seed=seed if seed is not None else random.randrange(2**31),
         )
@@ -107,6 +112,16 @@ def student(grading: GradingContext, request: pytest.FixtureRequest) -> Iterator
 @pytest.fixture(scope="module")
 def reference(grading: GradingContext, request: pytest.FixtureRequest) -> RemoteModule:
     return grading.reference_module(module_of(request))
+
+
+@pytest.fixture
+def data_dir(grading: GradingContext) -> Path:
+    """A fresh folder for files the student's code must read (images, FashionMNIST files).
+
+    Use it instead of tmp_path: pytest's tmp_path is private to the scorer, and under the
+    namespaces tier the student's code runs as another user that cannot read it.
+    """
+    return grading.new_data_dir()
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from typing import Iterable, Iterator
 
 import pytest
 
-from ..course import Course, graders_dir, load_course, reference_dir
+from ..course import Course, graders_dir, load_course, project_root, reference_dir
 from ..errors import UsageError
 from ..sandbox.devices import resolve_device
+from ..sandbox.isolation import available_tier, describe as describe_isolation
 from ..sandbox.limits import Limits
 from ..sandbox.zygote import Zygote
 from .aggregate import modules_from_outcomes
@@ -23,7 +24,6 @@ from .context import GradingContext
 from .report import ItemResult, ModuleResult, SubmissionReport
 
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
-ISOLATION = "process (fork per module, rlimits, own process group)"
 
 
 class _ContextPlugin:
@@ -57,12 +57,16 @@ class Scorer:
         self.reference = Path(self.reference or reference_dir()).resolve()
         self.seed = self.seed if self.seed is not None else random.SystemRandom().randrange(2**31)
         self.zygote: Zygote | None = None
+        self.tier = "basic"
+        self.hidden: list[str] = []
         self._reference_modules: dict = {}
         self._reference_cache: dict = {}
 
     def start(self) -> "Scorer":
         if self.zygote is None:
             self.device = resolve_device(self.device)
+            self.tier = available_tier()
+            self.hidden = [str(self.graders), str(self.reference), str(project_root() / ".git")]
             self.zygote = Zygote().start()
         return self
 
@@ -87,7 +91,7 @@ class Scorer:
         return [self.course.module(name).name for name in only]
 
     def score(self, submission: Path, modules: Iterable[str] | None = None,
-              student: str | None = None) -> SubmissionReport:
+              student: str | None = None, extra_hidden: Iterable[Path] = ()) -> SubmissionReport:
         """Grade one submission folder (missing files cost their own module only)."""
         self.start()
         assert self.zygote is not None and self.course is not None
@@ -97,6 +101,7 @@ class Scorer:
             zygote=self.zygote, submission=Path(submission).resolve(), reference=self.reference,
             device=self.device, seed=self.seed, base_limits=self.limits, course=self.course,
             reference_modules=self._reference_modules, reference_cache=self._reference_cache,
+            tier=self.tier, hidden=self.hidden + [str(p) for p in extra_hidden],
         )
         files = []
         broken: list[ModuleResult] = []
@@ -107,7 +112,10 @@ class Scorer:
             else:
                 broken.append(_whole_module_error(name, f"no grader file for {name}", f"{name} 채점기 파일이 없습니다"))
         if files:
-            _run_pytest(files, self.graders, ctx)
+            try:
+                _run_pytest(files, self.graders, ctx)
+            finally:
+                ctx.remove_data()
         results = {m.name: m for m in modules_from_outcomes(ctx.collected, self.lang)}
         for path, error in ctx.collection_errors.items():
             name = Path(path).stem.removeprefix("test_")
@@ -120,7 +128,7 @@ class Scorer:
                 results[name].output = output
         ordered = [results[n] for n in names if n in results]
         return SubmissionReport(submission=str(submission), modules=ordered, device=self.device, seed=self.seed,
-                                isolation=ISOLATION, student=student, seconds=time.monotonic() - started)
+                                isolation=describe_isolation(self.tier), student=student, seconds=time.monotonic() - started)
 
 
 def _whole_module_error(name: str, en: str, ko: str) -> ModuleResult:
@@ -193,7 +201,7 @@ def _pool_init(options: dict) -> None:
 def _pool_score(job: tuple[str, str, list[str] | None]) -> dict:
     student, path, modules = job
     assert _POOL_SCORER is not None
-    return _POOL_SCORER.score(Path(path), modules, student=student).to_dict()
+    return _POOL_SCORER.score(Path(path), modules, student=student, extra_hidden=[Path(path).parent]).to_dict()
 
 
 def grade(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None = None, device: str = "auto",
@@ -211,7 +219,7 @@ def grade(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None 
     if jobs == 1 or len(subs) <= 1:
         with Scorer(device=device, seed=seed, lang=lang, course=course) as scorer:
             for student, path in subs:
-                yield scorer.score(path, modules, student=student)
+                yield scorer.score(path, modules, student=student, extra_hidden=[Path(root).resolve()])
         return
     import multiprocessing
 

@@ -118,6 +118,8 @@ class RemoteModule:
         device: str = "cpu",
         role: str = "student",
         cache: dict | None = None,
+        tier: str = "basic",
+        hidden: list[str] | None = None,
     ):
         self.zygote = zygote
         self.path = Path(path)
@@ -128,6 +130,8 @@ class RemoteModule:
         self.device = device
         self.role = role
         self.cache = cache
+        self.tier = tier
+        self.hidden = list(hidden or [])
         self._session: _Session | None = None
         self._load_failure: WorkerProblem | None = None
         self._restarts = 0
@@ -137,20 +141,25 @@ class RemoteModule:
         self.events: list[str] = []
 
     # -- life cycle --------------------------------------------------------------------
-    def _prepare_scratch(self) -> tuple[str, str]:
+    def _prepare_scratch(self) -> tuple[str, str, dict[str, bytes]]:
+        """An empty scratch folder (names unguessable, not listable) and the files to put in it."""
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix=f"torchdojo-{self.module_name}-")
+            os.chmod(self._tmp, 0o711)
         run = tempfile.mkdtemp(dir=self._tmp)
+        os.chmod(run, 0o711)
         scratch = os.path.join(run, "work")
         os.mkdir(scratch)
+        files: dict[str, bytes] = {}
         # every module of the submission, so one exercise may import another
-        if self.submission.is_dir():
-            for entry in self.submission.iterdir():
+        candidates = list(self.submission.iterdir()) if self.submission.is_dir() else []
+        for entry in [*candidates, self.path]:
+            try:
                 if entry.suffix == ".py" and entry.is_file() and entry.stat().st_size <= self.limits.source_bytes:
-                    shutil.copyfile(entry, os.path.join(scratch, entry.name))
-        if self.path.is_file() and self.path.stat().st_size <= self.limits.source_bytes:
-            shutil.copyfile(self.path, os.path.join(scratch, self.path.name))
-        return scratch, os.path.join(run, "output.log")
+                    files[entry.name] = entry.read_bytes()
+            except OSError:
+                continue
+        return scratch, os.path.join(run, "output.log"), files
 
     def _check_file(self) -> None:
         if not self.path.exists():
@@ -174,7 +183,7 @@ class RemoteModule:
                 ko=f"모듈이 {self.limits.restarts}번 넘게 다시 시작되어 채점을 멈췄습니다",
             )
         self._check_file()
-        scratch, output = self._prepare_scratch()
+        scratch, output, files = self._prepare_scratch()
         spec = WorkerSpec(
             path=os.path.join(scratch, self.path.name),
             display=self.display,
@@ -186,6 +195,9 @@ class RemoteModule:
             file_bytes=self.limits.file_bytes,
             cpu_seconds=int(self.limits.wall_seconds) + 5,
             source_bytes=self.limits.source_bytes,
+            files=files,
+            hidden=self.hidden,
+            tier=self.tier,
         )
         self._output_path = output
         pid, sock = self.zygote.spawn(spec)

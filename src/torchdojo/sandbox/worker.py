@@ -40,7 +40,11 @@ class WorkerSpec:
     cpu_seconds: int = 60
     source_bytes: int = 1024**2
     limit_address_space: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # the submission's .py files, copied into scratch
+    hidden: list[str] = field(default_factory=list)  # folders covered by an empty tmpfs (namespaces tier)
+    tier: str = "basic"
+    scratch_bytes: int = 256 * 1024**2
+    max_processes: int = 256
 
 
 # -- process set-up ----------------------------------------------------------------------
@@ -62,8 +66,32 @@ def _address_space_now() -> int:
         return 0
 
 
+def write_scratch(spec: WorkerSpec) -> None:
+    """Put the submission's files into the scratch folder (owned by whoever runs the student's code)."""
+    owner = 65534 if spec.tier == "namespaces" and os.getuid() == 0 and not os.environ.get("TORCHDOJO_KEEP_ROOT") else None
+    for name, data in spec.files.items():
+        target = os.path.join(spec.scratch, os.path.basename(name))
+        with open(target, "wb") as fh:
+            fh.write(data)
+        if owner is not None:
+            os.chown(target, owner, owner)
+    if owner is not None:
+        os.chown(spec.scratch, owner, owner)
+
+
+def prepare_namespace(spec: WorkerSpec) -> None:
+    """Runs as root of the new namespaces, before the worker starts: scratch tmpfs, hidden folders."""
+    from . import isolation
+
+    isolation.private_scratch(spec.scratch, spec.scratch_bytes)
+    write_scratch(spec)
+    isolation.hide(spec.hidden)
+
+
 def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
     """Detach, close inherited files, cap resources, move into scratch."""
+    from . import isolation
+
     os.setsid()  # own process group: the scorer kills the whole group
     _set_parent_death_signal()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -81,14 +109,20 @@ def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
     sys.stdin = open(0, closefd=False)
     sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
     sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
+    if spec.tier != "namespaces":
+        write_scratch(spec)
+    os.chdir(spec.scratch)
+    if spec.tier == "namespaces":
+        isolation.drop_privileges()
+        resource.setrlimit(resource.RLIMIT_NPROC, (spec.max_processes, spec.max_processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (spec.file_bytes, spec.file_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (spec.cpu_seconds, spec.cpu_seconds + 5))
     if spec.limit_address_space and spec.device == "cpu":
         cap = _address_space_now() + spec.memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    os.chdir(spec.scratch)
     sys.path.insert(0, spec.scratch)
+    isolation.install_network_guard()
     import torch
 
     torch.set_num_threads(1)

@@ -58,7 +58,14 @@ def _serve(control: socket.socket) -> None:
                 code = 70
                 try:
                     control.close()
-                    code = worker_main(fd, spec)
+                    if spec.tier == "namespaces":
+                        from .isolation import run_in_namespaces
+                        from .worker import prepare_namespace
+
+                        os.setsid()  # the scorer kills this group; the namespace dies with it
+                        run_in_namespaces(lambda: prepare_namespace(spec), lambda: worker_main(fd, spec))
+                    else:
+                        code = worker_main(fd, spec)
                 except BaseException:
                     code = 71
                 finally:

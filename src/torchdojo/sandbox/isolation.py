@@ -1,0 +1,223 @@
+"""Isolation tiers for a worker, strongest the machine allows.
+
+`namespaces` (Linux with user namespaces or root): the worker gets its own pid, network,
+mount, IPC and UTS namespaces. Inside: a fresh /proc (no host processes), no network (only
+a down loopback), the graders, the reference, the project's .git and the original
+submission folders hidden under empty tmpfs mounts, a private tmpfs scratch holding a
+copy of the submission, and, when torchdojo runs as root, uid/gid 65534 ("nobody") with
+no_new_privs, so nothing outside the scratch is writable. When the namespace's first
+process ends, the kernel kills every process left in it (detached children included).
+
+`basic` (macOS, containers without user namespaces): rlimits, its own process group, a
+scratch copy, an audit hook that refuses network sockets; files stay readable.
+
+Both tiers add: RLIMIT_CPU/FSIZE/CORE, an address-space cap on CPU, per-call and per-module
+time limits enforced by the scorer, stdout/stderr to a capped file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import signal
+import sys
+from functools import lru_cache
+from typing import Any, Callable
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+MS_REC, MS_PRIVATE = 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+NOBODY = 65534
+
+TIERS = ("namespaces", "basic")
+
+
+class IsolationError(OSError):
+    pass
+
+
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(err, f"{what}: {os.strerror(err)}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    libc = _libc()
+    _check(libc.mount(source.encode() if source else None, target.encode(),
+                      fstype.encode() if fstype else None, flags, data.encode() if data else None),
+           f"mount {target}")
+
+
+def enter_namespaces() -> bool:
+    """unshare into new namespaces; returns True if a user namespace was needed (not root)."""
+    libc = _libc()
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    as_user = uid != 0
+    if as_user:
+        flags |= CLONE_NEWUSER
+    _check(libc.unshare(flags), "unshare")
+    if as_user:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"0 {uid} 1")
+        _write("/proc/self/gid_map", f"0 {gid} 1")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    return as_user
+
+
+def hide(paths: list[str]) -> None:
+    """Cover each existing folder with an empty, unreadable tmpfs (beats chmod against uid 0)."""
+    for path in paths:
+        if path and os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
+
+
+def private_scratch(path: str, size_bytes: int) -> None:
+    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=0755")
+
+
+def mount_proc() -> None:
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+
+
+def drop_privileges() -> None:
+    """As root: become nobody for good (what the student's code runs as)."""
+    if os.getuid() != 0 or os.environ.get("TORCHDOJO_KEEP_ROOT"):
+        return
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+    _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def mirror_exit(status: int) -> None:
+    """End this process the way its child ended (same exit code or same signal)."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+def run_in_namespaces(prepare: Callable[[], None], work: Callable[[], int]) -> None:
+    """In the freshly forked child: new namespaces, then init (pid 1) and the worker (pid 2).
+
+    `prepare` runs after unshare as (namespace) root: mounts, scratch files.
+    `work` runs in the worker process; its return value is the exit status.
+    Never returns.
+    """
+    from .worker import _set_parent_death_signal
+
+    enter_namespaces()
+    prepare()
+    status_read, status_write = os.pipe()  # pid 1 cannot kill itself: it reports the status instead
+    init = os.fork()
+    if init == 0:  # pid 1 of the new pid namespace: reaps, reports how the worker ended
+        os.close(status_read)
+        _set_parent_death_signal()
+        try:
+            mount_proc()
+        except OSError:
+            pass
+        worker = os.fork()
+        if worker == 0:
+            os.close(status_write)
+            code = 70
+            try:
+                code = work()
+            except BaseException:
+                code = 71
+            finally:
+                os._exit(code)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while True:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                os._exit(0)
+            if pid == worker:
+                os.write(status_write, status.to_bytes(4, "little"))
+                os._exit(0)  # leaving pid 1 kills every process left in the namespace
+    os.close(status_write)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    reported = os.read(status_read, 4)
+    _, status = os.waitpid(init, 0)
+    mirror_exit(int.from_bytes(reported, "little") if len(reported) == 4 else status)
+
+
+@lru_cache(maxsize=None)
+def available_tier() -> str:
+    """The strongest tier that works here (TORCHDOJO_ISOLATION=basic forces the fallback)."""
+    forced = os.environ.get("TORCHDOJO_ISOLATION", "").strip().lower()
+    if forced == "basic" or not sys.platform.startswith("linux"):
+        return "basic"
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            enter_namespaces()
+            probe = os.fork()
+            if probe == 0:
+                try:
+                    mount_proc()
+                    os._exit(0)
+                except BaseException:
+                    os._exit(1)
+            _, status = os.waitpid(probe, 0)
+            code = 0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 1
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    works = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    if forced == "namespaces" and not works:
+        raise IsolationError(errno.EPERM, "TORCHDOJO_ISOLATION=namespaces, but namespaces are not available here")
+    return "namespaces" if works else "basic"
+
+
+def describe(tier: str) -> str:
+    if tier == "namespaces":
+        who = "uid 65534" if os.getuid() == 0 else "user namespace"
+        return f"namespaces (pid, net, mount, ipc, uts; {who}; hidden graders/reference; tmpfs scratch) + rlimits"
+    return "basic (process group, rlimits, scratch copy, network audit hook; no namespaces on this machine)"
+
+
+# -- network refusal that Python code cannot remove ---------------------------------------
+
+NETWORK_MESSAGE = "network access is not allowed while grading (torchdojo)"
+
+
+def install_network_guard() -> None:
+    """An audit hook: IP sockets cannot connect, bind or resolve names (Unix sockets can)."""
+
+    def hook(event: str, args: tuple) -> None:
+        if event in ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"):
+            address = args[1] if len(args) > 1 else None
+            if isinstance(address, tuple):
+                raise PermissionError(errno.EACCES, NETWORK_MESSAGE)
+        elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr"):
+            raise PermissionError(errno.EACCES, NETWORK_MESSAGE)
+
+    sys.addaudithook(hook)
