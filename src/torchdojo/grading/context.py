@@ -14,6 +14,15 @@ from ..sandbox.remote import RemoteModule
 from ..sandbox.zygote import Zygote
 
 
+def make_data_root() -> str:
+    """The run's folder for grader-written data; made before any worker so every worker sees it."""
+    import tempfile
+
+    root = tempfile.mkdtemp(prefix="torchdojo-data-")
+    os.chmod(root, 0o755)
+    return root
+
+
 @dataclass
 class TestOutcome:
     """One pytest test of a grader, as the scorer saw it."""
@@ -49,6 +58,8 @@ class GradingContext:
     tier: str = "basic"
     hidden: list[str] = field(default_factory=list)  # folders student code must not see
     data_root: str | None = None  # where graders put files a worker reads (data_dir fixture)
+    shared: list[str] = field(default_factory=list)  # data_root, once made: visible to new workers
+    _data_dirs: list[str] = field(default_factory=list)
 
     def limits(self, module: str) -> Limits:
         return self.course.module(module).limits_for(self.base_limits)
@@ -57,7 +68,7 @@ class GradingContext:
         return RemoteModule(
             self.zygote, path=self.submission / f"{module}.py", submission=self.submission,
             module_name=module, limits=self.limits(module), device=self.device, role="student",
-            tier=self.tier, hidden=[*self.hidden, str(self.submission)],
+            tier=self.tier, hidden=[*self.hidden, str(self.submission)], shared=self.shared,
         )
 
     def reference_module(self, module: str) -> RemoteModule:
@@ -67,6 +78,7 @@ class GradingContext:
                 self.zygote, path=self.reference / f"{module}.py", submission=self.reference,
                 module_name=module, limits=self.limits(module).scaled(3), device=self.device,
                 role="reference", cache=self.reference_cache, tier=self.tier, hidden=self.hidden,
+                shared=self.shared,
             )
             self.reference_modules[module] = remote
         return remote
@@ -76,10 +88,11 @@ class GradingContext:
         import tempfile
 
         if self.data_root is None:
-            self.data_root = tempfile.mkdtemp(prefix="torchdojo-data-")
-            os.chmod(self.data_root, 0o755)
+            self.data_root = make_data_root()
+            self.shared.append(self.data_root)
         path = tempfile.mkdtemp(dir=self.data_root)
         os.chmod(path, 0o755)
+        self._data_dirs.append(path)
         return Path(path)
 
     def seed_for(self, nodeid: str) -> int:
@@ -91,10 +104,15 @@ class GradingContext:
             remote.close()
         self.reference_modules.clear()
         self.remove_data()
+        if self.data_root:
+            import shutil
+
+            shutil.rmtree(self.data_root, ignore_errors=True)
 
     def remove_data(self) -> None:
+        """Drop this submission's data folders (the root stays: live workers see it)."""
         import shutil
 
-        if self.data_root:
-            shutil.rmtree(self.data_root, ignore_errors=True)
-            self.data_root = None
+        for path in self._data_dirs:
+            shutil.rmtree(path, ignore_errors=True)
+        self._data_dirs.clear()

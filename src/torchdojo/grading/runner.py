@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import random
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..sandbox.isolation import available_tier, describe as describe_isolation
 from ..sandbox.limits import Limits
 from ..sandbox.zygote import Zygote
 from .aggregate import modules_from_outcomes
-from .context import GradingContext
+from .context import GradingContext, make_data_root
 from .report import ItemResult, ModuleResult, SubmissionReport
 
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
@@ -50,6 +51,7 @@ class Scorer:
     limits: Limits = Limits()
     lang: str = "ko"
     course: Course | None = None
+    isolation: str | None = None  # None: the strongest tier available; "basic" forces the fallback
 
     def __post_init__(self) -> None:
         self.course = self.course or load_course()
@@ -59,14 +61,16 @@ class Scorer:
         self.zygote: Zygote | None = None
         self.tier = "basic"
         self.hidden: list[str] = []
+        self.data_root: str | None = None
         self._reference_modules: dict = {}
         self._reference_cache: dict = {}
 
     def start(self) -> "Scorer":
         if self.zygote is None:
             self.device = resolve_device(self.device)
-            self.tier = available_tier()
+            self.tier = self.isolation or available_tier()
             self.hidden = [str(self.graders), str(self.reference), str(project_root() / ".git")]
+            self.data_root = make_data_root()
             self.zygote = Zygote().start()
         return self
 
@@ -77,6 +81,9 @@ class Scorer:
         if self.zygote is not None:
             self.zygote.stop()
             self.zygote = None
+        if self.data_root:
+            shutil.rmtree(self.data_root, ignore_errors=True)
+            self.data_root = None
 
     def __enter__(self) -> "Scorer":
         return self.start()
@@ -102,6 +109,7 @@ class Scorer:
             device=self.device, seed=self.seed, base_limits=self.limits, course=self.course,
             reference_modules=self._reference_modules, reference_cache=self._reference_cache,
             tier=self.tier, hidden=self.hidden + [str(p) for p in extra_hidden],
+            data_root=self.data_root, shared=[self.data_root] if self.data_root else [],
         )
         files = []
         broken: list[ModuleResult] = []

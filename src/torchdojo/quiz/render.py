@@ -220,6 +220,8 @@ def score_report(
         yours = choice_label(shown, to_display(chosen), tr, file_order=file_order) if chosen else msg("unanswered", lang)
         right_numbers = sorted(shown.question.answer_set) if file_order else shown.answer_shown
         right = choice_label(shown, right_numbers, tr, file_order=file_order)
+        if chosen is None and not result.complete:
+            right = "-"  # a partial attempt does not give away what was not answered yet
         mark = "✓" if session.is_correct(shown.id) else ("·" if chosen is None else "✗")
         rows.append([index, shown.id, yours, right, mark])
     headers = [msg(k, lang) for k in ("col_no", "col_id", "col_yours", "col_answer", "col_ok")]

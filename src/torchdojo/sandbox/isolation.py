@@ -89,22 +89,102 @@ def hide(paths: list[str]) -> None:
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
 
 
+MS_BIND, MS_REMOUNT, MS_RDONLY = 4096, 32, 1
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
 def private_scratch(path: str, size_bytes: int) -> None:
     _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=0755")
+
+
+def _others_can_enter(path: str) -> bool:
+    try:
+        return bool(os.stat(path).st_mode & 0o001)
+    except OSError:
+        return True
+
+
+def python_paths() -> list[str]:
+    """Folders the interpreter imports from (the student's code may import more of them later)."""
+    paths = {os.path.dirname(os.__file__), sys.prefix, sys.base_prefix, sys.exec_prefix}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    return sorted(p for p in paths if os.path.isdir(p))
+
+
+def expose_for_nobody(paths: list[str]) -> None:
+    """Make `paths` reachable for uid 65534 when a parent folder is private (e.g. Python in /root).
+
+    The private ancestor gets an empty tmpfs; each needed folder is bind-mounted back (read-only)
+    from a descriptor opened before. Everything else in that ancestor stays invisible.
+    """
+    by_ancestor: dict[str, list[str]] = {}
+    for path in paths:
+        parts = os.path.abspath(path).split(os.sep)
+        for i in range(2, len(parts)):
+            ancestor = os.sep.join(parts[:i])
+            if not _others_can_enter(ancestor):
+                by_ancestor.setdefault(ancestor, []).append(os.path.abspath(path))
+                break
+    for ancestor, needed in by_ancestor.items():
+        fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in sorted(set(needed))}
+        _mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
+        for path, fd in fds.items():
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
+            _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC, None)
+            os.close(fd)
+
+
+@lru_cache(maxsize=None)
+def nobody_can_import() -> bool:
+    """Can uid 65534 read this interpreter's standard library? (False: Python under a 0700 home.)"""
+    return all(_others_can_enter(os.sep.join(p.split(os.sep)[:i]))
+               for p in python_paths() for i in range(2, len(p.split(os.sep)) + 1))
+
+
+def isolate_filesystem(scratch: str, size_bytes: int, hidden: list[str], shared: list[str]) -> None:
+    """Private, size-capped /tmp-like folders; the scratch folder; `shared` folders kept read-only.
+
+    World-writable folders get an empty private tmpfs, so nothing written there outlives the
+    namespace. `shared` folders (data the grader wrote for the student's code) are bind-mounted
+    back read-only from file descriptors opened before the covering mounts.
+    """
+    keep = {}
+    for path in shared:
+        if os.path.isdir(path):
+            keep[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
+    for path in SHARED_WRITABLE:
+        if os.path.isdir(path) and not os.path.islink(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=1777")
+    os.makedirs(scratch, mode=0o755, exist_ok=True)
+    private_scratch(scratch, size_bytes)
+    for path, fd in keep.items():
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
+        _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+        os.close(fd)
+    hide(hidden)
+    if os.getuid() == 0:
+        expose_for_nobody(python_paths())
 
 
 def mount_proc() -> None:
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 
-def drop_privileges() -> None:
-    """As root: become nobody for good (what the student's code runs as)."""
+def drop_privileges(tier: str) -> bool:
+    """As root: become nobody for good (what the student's code runs as); True if it did.
+
+    Without namespaces, only when nobody can still import Python's standard library."""
     if os.getuid() != 0 or os.environ.get("TORCHDOJO_KEEP_ROOT"):
-        return
+        return False
+    if tier != "namespaces" and not nobody_can_import():
+        return False
     os.setgroups([])
     os.setresgid(NOBODY, NOBODY, NOBODY)
     os.setresuid(NOBODY, NOBODY, NOBODY)
     _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    return True
 
 
 def mirror_exit(status: int) -> None:
@@ -201,7 +281,8 @@ def describe(tier: str) -> str:
     if tier == "namespaces":
         who = "uid 65534" if os.getuid() == 0 else "user namespace"
         return f"namespaces (pid, net, mount, ipc, uts; {who}; hidden graders/reference; tmpfs scratch) + rlimits"
-    return "basic (process group, rlimits, scratch copy, network audit hook; no namespaces on this machine)"
+    who = "uid 65534, " if os.getuid() == 0 and nobody_can_import() else ""
+    return f"basic ({who}process group, rlimits, scratch copy, network audit hook; no namespaces on this machine)"
 
 
 # -- network refusal that Python code cannot remove ---------------------------------------

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import wire
+from .explain import explain_exception
 from .limits import Limits
 from .worker import WorkerSpec
-from .zygote import Zygote
+from .zygote import Zygote, mark_process_has_graded
 
 
 # -- what can go wrong, as the scorer sees it --------------------------------------------
@@ -40,7 +41,7 @@ class WorkerProblem(Exception):
 class StudentError(WorkerProblem):
     """The student's code raised an exception (or failed to import)."""
 
-    def __init__(self, info: dict, context: str):
+    def __init__(self, info: dict, context: str, limits: Limits | None = None):
         self.type_name: str = info.get("type", "Exception")
         self.mro: list[str] = info.get("mro", [])
         self.raw_message: str = info.get("message", "")
@@ -64,6 +65,10 @@ class StudentError(WorkerProblem):
         else:
             en = f"{context} raised {summary}{location}"
             ko = f"{context} 실행 중 예외 발생{location_ko}: {summary}"
+        reason = explain_exception(info, limits or Limits())
+        if reason:
+            en = f"{reason[0]}{location} — {en}"
+            ko = f"{reason[1]}{location_ko} — {ko}"
         super().__init__(en, ko=ko, detail=info)
 
     def is_a(self, name: str) -> bool:
@@ -120,6 +125,7 @@ class RemoteModule:
         cache: dict | None = None,
         tier: str = "basic",
         hidden: list[str] | None = None,
+        shared: list[str] | None = None,
     ):
         self.zygote = zygote
         self.path = Path(path)
@@ -132,6 +138,7 @@ class RemoteModule:
         self.cache = cache
         self.tier = tier
         self.hidden = list(hidden or [])
+        self.shared = shared if shared is not None else []  # may grow while the module is graded
         self._session: _Session | None = None
         self._load_failure: WorkerProblem | None = None
         self._restarts = 0
@@ -197,9 +204,11 @@ class RemoteModule:
             source_bytes=self.limits.source_bytes,
             files=files,
             hidden=self.hidden,
+            shared=list(self.shared),
             tier=self.tier,
         )
         self._output_path = output
+        mark_process_has_graded()
         pid, sock = self.zygote.spawn(spec)
         self._restarts += 1
         session = _Session(pid=pid, sock=sock, names=[])
@@ -343,7 +352,7 @@ class RemoteModule:
                 "encoding": f"{self.display}이(가) UTF-8 텍스트가 아닙니다",
             }[kind]
             return WorkerProblem(info.get("message", kind), ko=ko, detail=info)
-        return StudentError(info, context)
+        return StudentError(info, context, self.limits)
 
     def request(self, message: dict, what: str) -> Any:
         if self.role == "reference":

@@ -42,6 +42,7 @@ class WorkerSpec:
     limit_address_space: bool = True
     files: dict[str, bytes] = field(default_factory=dict)  # the submission's .py files, copied into scratch
     hidden: list[str] = field(default_factory=list)  # folders covered by an empty tmpfs (namespaces tier)
+    shared: list[str] = field(default_factory=list)  # folders the grader wrote for the student to read
     tier: str = "basic"
     scratch_bytes: int = 256 * 1024**2
     max_processes: int = 256
@@ -68,7 +69,10 @@ def _address_space_now() -> int:
 
 def write_scratch(spec: WorkerSpec) -> None:
     """Put the submission's files into the scratch folder (owned by whoever runs the student's code)."""
-    owner = 65534 if spec.tier == "namespaces" and os.getuid() == 0 and not os.environ.get("TORCHDOJO_KEEP_ROOT") else None
+    from .isolation import nobody_can_import
+
+    dropping = os.getuid() == 0 and not os.environ.get("TORCHDOJO_KEEP_ROOT")
+    owner = 65534 if dropping and (spec.tier == "namespaces" or nobody_can_import()) else None
     for name, data in spec.files.items():
         target = os.path.join(spec.scratch, os.path.basename(name))
         with open(target, "wb") as fh:
@@ -79,13 +83,21 @@ def write_scratch(spec: WorkerSpec) -> None:
         os.chown(spec.scratch, owner, owner)
 
 
+def _redirect_output(path: str) -> None:
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+
+
 def prepare_namespace(spec: WorkerSpec) -> None:
     """Runs as root of the new namespaces, before the worker starts: scratch tmpfs, hidden folders."""
     from . import isolation
 
-    isolation.private_scratch(spec.scratch, spec.scratch_bytes)
+    _redirect_output(spec.output_path)  # opened now: the covering mounts hide where it lives
+    spec.output_path = ""
+    isolation.isolate_filesystem(spec.scratch, spec.scratch_bytes, spec.hidden, spec.shared)
     write_scratch(spec)
-    isolation.hide(spec.hidden)
 
 
 def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
@@ -102,18 +114,15 @@ def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    out = os.open(spec.output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(out)
+    if spec.output_path:
+        _redirect_output(spec.output_path)
     sys.stdin = open(0, closefd=False)
     sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
     sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
     if spec.tier != "namespaces":
         write_scratch(spec)
     os.chdir(spec.scratch)
-    if spec.tier == "namespaces":
-        isolation.drop_privileges()
+    if isolation.drop_privileges(spec.tier) or spec.tier == "namespaces":
         resource.setrlimit(resource.RLIMIT_NPROC, (spec.max_processes, spec.max_processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (spec.file_bytes, spec.file_bytes))

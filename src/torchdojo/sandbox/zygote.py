@@ -36,17 +36,55 @@ def _describe_status(status: int) -> dict[str, Any]:
     return {"status": status}
 
 
+def _become_subreaper() -> bool:
+    """Orphans of a worker (e.g. children that called setsid) are re-parented to us, to be killed."""
+    try:
+        import ctypes
+
+        PR_SET_CHILD_SUBREAPER = 36
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except Exception:
+        return False
+
+
+def _kill_orphans(workers: set[int]) -> None:
+    """Kill and reap every child of ours that is not a live worker (left behind by a student)."""
+    me = str(os.getpid())
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.isdigit() or int(entry) in workers:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (ProcessLookupError, ChildProcessError, PermissionError):
+                pass
+
+
 def _serve(control: socket.socket) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the scorer to handle
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _set_parent_death_signal()
+    subreaper = _become_subreaper()
+    workers: set[int] = set()
     statuses: dict[int, dict] = {}
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(control, MAX_MESSAGE, 1)
         except (OSError, EOFError):
-            return
+            data = b""
         if not data:
+            if subreaper:
+                _kill_orphans(set())
             return
         request = pickle.loads(data)
         op = request["op"]
@@ -71,10 +109,16 @@ def _serve(control: socket.socket) -> None:
                 finally:
                     os._exit(code)
             os.close(fd)
+            workers.add(pid)
             reply: Any = {"pid": pid}
         elif op == "wait":
             reply = _wait(request["pid"], request.get("grace", 0.2), statuses)
+            workers.discard(request["pid"])
+            if subreaper:
+                _kill_orphans(workers)
         elif op == "exit":
+            if subreaper:
+                _kill_orphans(set())
             return
         else:
             reply = {"error": f"unknown op {op}"}
@@ -117,28 +161,59 @@ def _wait(pid: int, grace: float, statuses: dict[int, dict]) -> dict:
     return info
 
 
+_PROCESS_HAS_GRADED = False
+
+
+def mark_process_has_graded() -> None:
+    """Called once grading starts: from now on a fork of this process could carry answers."""
+    global _PROCESS_HAS_GRADED
+    _PROCESS_HAS_GRADED = True
+
+
+def _exec_main(fd: int) -> None:  # the fork server as a fresh interpreter
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+    _serve(socket.socket(fileno=fd))
+
+
 class Zygote:
-    """Scorer-side handle on the fork server."""
+    """Scorer-side handle on the fork server.
+
+    Forked from this process while it has graded nothing yet (cheap: torch is already
+    imported); started as a fresh interpreter otherwise, so no answer held in this
+    process's memory can reach a worker.
+    """
 
     def __init__(self) -> None:
         self.pid: int | None = None
         self._control: socket.socket | None = None
+        self._process: Any = None
 
     def start(self) -> "Zygote":
-        import torch  # noqa: F401  (imported once here, shared by every worker)
-        import numpy  # noqa: F401
-
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                parent.close()
-                _serve(child)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
+        if _PROCESS_HAS_GRADED:
+            import subprocess
+            import sys
+
+            code = f"from torchdojo.sandbox.zygote import _exec_main; _exec_main({child.fileno()})"
+            self._process = subprocess.Popen([sys.executable, "-c", code], pass_fds=[child.fileno()],
+                                             stdin=subprocess.DEVNULL)
+            pid = self._process.pid
+        else:
+            import numpy  # noqa: F401
+            import torch  # noqa: F401  (imported once here, shared by every worker)
+
+            pid = os.fork()
+            if pid == 0:
+                code = 0
+                try:
+                    parent.close()
+                    _serve(child)
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
         child.close()
         self.pid = pid
         self._control = parent
@@ -186,12 +261,15 @@ class Zygote:
             pass
         self._control.close()
         self._control = None
-        if self.pid:
+        if self._process is not None:
+            self._process.wait()
+            self._process = None
+        elif self.pid:
             try:
                 os.waitpid(self.pid, 0)
             except ChildProcessError:
                 pass
-            self.pid = None
+        self.pid = None
 
     def __enter__(self) -> "Zygote":
         return self.start() if not self.running else self
