@@ -63,3 +63,33 @@ def test_grade_of_a_missing_folder_is_a_clear_error(tmp_path):
 def test_grade_of_an_empty_folder_is_a_clear_error(tmp_path):
     proc = run("grade", str(tmp_path))
     assert proc.returncode == 2 and "no submission folders" in proc.stderr
+
+
+def test_interrupted_grade_resumes_without_regrading(class_root, tmp_path):
+    journal = tmp_path / "journal.jsonl"
+    proc = run("grade", str(class_root), "--json", "--module", MODULE, "--results", str(journal), "-j", "1",
+               "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    first = {s["student"]: s for s in json.loads(proc.stdout)["submissions"]}
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    header, results = json.loads(lines[0]), lines[1:]
+    assert header["journal"] == "torchdojo.grades/1" and len(results) == 4
+    # as if interrupted while grading the last two: one line lost, one cut in half
+    journal.write_text("\n".join([lines[0], *results[:2], results[3][:40]]) + "\n", encoding="utf-8")
+    graded_again = {json.loads(r)["student"] for r in results[2:]}
+    proc = run("grade", str(class_root), "--json", "--module", MODULE, "--results", str(journal), "--resume",
+               "-j", "1", "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    second = {s["student"]: s for s in json.loads(proc.stdout)["submissions"]}
+    assert {k: v["score"] for k, v in second.items()} == {k: v["score"] for k, v in first.items()}
+    assert {s["seed"] for s in second.values()} == {header["seed"]}
+    new_lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()[3:] if line.strip()
+                 and line.startswith("{") and line.endswith("}")]
+    assert {d["student"] for d in new_lines} == graded_again
+
+
+def test_resume_refuses_another_seed(class_root, tmp_path):
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text('{"journal": "torchdojo.grades/1", "seed": 5, "device": "cpu"}\n', encoding="utf-8")
+    proc = run("grade", str(class_root), "--module", MODULE, "--results", str(journal), "--resume", "--seed", "6")
+    assert proc.returncode == 2 and "seed 5" in proc.stderr

@@ -98,18 +98,29 @@ def check(directory: Path | None, as_json: bool, device: str, modules: tuple[str
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Submissions graded at once (default: the number of cores).")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default=None, help="Language of the messages.")
+@click.option("--results", "results_path", type=click.Path(path_type=Path), default=None,
+              help="Journal of results, one JSON line per student, written as each is graded "
+                   "(default: .torchdojo/grades-<ROOT name>.jsonl).")
+@click.option("--resume", is_flag=True, help="Skip the students already in the journal (same seed as before).")
 @library_errors
 def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed: int | None,
-          csv_path: Path | None, jobs: int | None, lang: str | None) -> None:
+          csv_path: Path | None, jobs: int | None, lang: str | None, results_path: Path | None,
+          resume: bool) -> None:
     """Grade a whole class: every subfolder of ROOT is one student's submission.
+
+    Results are journaled as they come, so an interrupted run loses nothing: run it again
+    with --resume to grade only the rest.
 
     \b
     Example:
         torchdojo grade submissions/ --csv grades.csv -j 2
+        torchdojo grade submissions/ --resume
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .course import load_course
+    from .errors import UsageError
+    from .grading.journal import Journal
     from .grading.report import ClassReport, class_csv, to_json
     from .grading.runner import class_submissions, grade as run_grade
     from .render import print_class
@@ -117,20 +128,29 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     lang = lang or default_lang()
     course = load_course()
     names = [course.module(m).name for m in modules] if modules else course.names
-    total = len(class_submissions(root))
-    reports = []
+    subs = class_submissions(root)
+    journal = Journal.open(results_path or Path(".torchdojo") / f"grades-{Path(root).resolve().name}.jsonl",
+                           resume=resume)
+    if journal.seed is not None and seed is not None and seed != journal.seed:
+        raise UsageError(f"{journal.path} was graded with seed {journal.seed}; --resume cannot change it to {seed}")
+    seed = journal.seed if journal.seed is not None else seed
+    todo = [name for name, _ in subs if name not in journal.done]
     err = _console(stderr=True)
-    results = run_grade(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang)
-    if err.is_terminal:
+    results = run_grade(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang,
+                        skip=journal.done, on_start=journal.start)
+    if err.is_terminal and todo:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err) as progress:
-            task = progress.add_task("grading", total=total)
+            task = progress.add_task("grading", total=len(todo))
             for rep in results:
-                reports.append(rep)
+                journal.record(rep)
                 progress.update(task, advance=1, description=f"graded {rep.student}")
     else:
-        reports = list(results)
-    reports.sort(key=lambda r: r.student or "")
+        for rep in results:
+            journal.record(rep)
+    reports = sorted(journal.done.values(), key=lambda r: r.student or "")
+    if not as_json:
+        err.print(f"results journal: {journal.path}", markup=False, highlight=False)
     if csv_path:
         csv_path.write_text(class_csv(reports, names), encoding="utf-8")
     if as_json:

@@ -10,7 +10,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pytest
 
@@ -214,16 +214,24 @@ def _pool_score(job: tuple[str, str, list[str] | None]) -> dict:
 
 def grade(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None = None, device: str = "auto",
           seed: int | None = None, lang: str = "ko", skip: Iterable[str] = (),
-          ) -> Iterator[SubmissionReport]:
-    """Grade every subfolder of `root`; yields each report as soon as it is known."""
+          on_start: Callable[[int, str], None] | None = None) -> Iterator[SubmissionReport]:
+    """Grade every subfolder of `root` (but `skip`); yields each report as soon as it is known.
+
+    `on_start(seed, device)` is called once both are settled, before the first submission.
+    """
     from .report import submission_from_dict
 
     course = load_course()
-    subs = [s for s in class_submissions(root) if s[0] not in set(skip)]
+    skipped = set(skip)
+    subs = [s for s in class_submissions(root) if s[0] not in skipped]
     modules = list(modules) if modules else None
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     jobs = max(1, jobs or len(os.sched_getaffinity(0)))
     device = resolve_device(device)
+    if on_start:
+        on_start(seed, device)
+    if not subs:
+        return
     if jobs == 1 or len(subs) <= 1:
         with Scorer(device=device, seed=seed, lang=lang, course=course) as scorer:
             for student, path in subs:
