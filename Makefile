@@ -22,5 +22,8 @@ check: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+watch: $(STAMP)
+	$(BIN)/torchdojo watch $(DIR)
+
 clean-venv:
 	rm -rf $(VENV)

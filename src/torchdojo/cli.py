@@ -58,13 +58,29 @@ def main() -> None:
     """
 
 
+lang_option = click.option("--lang", type=click.Choice(["ko", "en"]), default=None,
+                           help="Language of what you read (default: your locale, else Korean).")
+
+
+def _exercises(directory: Path | None) -> Path:
+    from .course import exercises_dir
+
+    if directory is not None:
+        return directory
+    return Path("exercises") if Path("exercises").is_dir() else exercises_dir()
+
+
 @main.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @grading_options
-@click.option("--lang", type=click.Choice(["ko", "en"]), default=None, help="Language of the messages.")
+@lang_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]), default="text",
+              help="text (a table), json (same as --json) or gradescope (its results.json).")
+@click.option("--artifacts", "artifacts_dir", type=click.Path(path_type=Path), default=None,
+              help="Write pictures of your results here (image restoration, training curves).")
 @library_errors
 def check(directory: Path | None, as_json: bool, device: str, modules: tuple[str, ...], seed: int | None,
-          lang: str | None) -> None:
+          lang: str | None, fmt: str, artifacts_dir: Path | None) -> None:
     """Grade one folder of exercises (default: exercises/) and show points per item.
 
     Exit status 0 only at full score, 1 otherwise, 2 for bad input.
@@ -73,21 +89,130 @@ def check(directory: Path | None, as_json: bool, device: str, modules: tuple[str
     Example:
         torchdojo check
         torchdojo check reference --json --module 01_tensors
+        torchdojo check --artifacts pictures/
     """
-    from .course import exercises_dir
     from .grading.report import to_json
     from .grading.runner import check as run_check
     from .render import print_check
 
     lang = lang or default_lang()
-    if directory is None:
-        directory = Path("exercises") if Path("exercises").is_dir() else exercises_dir()
-    report = run_check(directory, modules=modules or None, device=device, seed=seed, lang=lang)
-    if as_json:
+    directory = _exercises(directory)
+    report = run_check(directory, modules=modules or None, device=device, seed=seed, lang=lang,
+                       artifacts=artifacts_dir is not None)
+    if as_json or fmt == "json":
         click.echo(to_json(report))
+    elif fmt == "gradescope":
+        from .release.gradescope import to_gradescope
+
+        click.echo(json.dumps(to_gradescope(report), ensure_ascii=False, indent=2))
     else:
         print_check(report, _console(), lang)
+    if artifacts_dir is not None:
+        from .pictures import render
+
+        for path in render(report.artifacts, artifacts_dir):
+            click.echo(f"picture: {path}", err=as_json or fmt != "text")
     sys.exit(0 if report.full else 1)
+
+
+@main.command("list")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@lang_option
+@library_errors
+def list_(directory: Path | None, as_json: bool, lang: str | None) -> None:
+    """Every module with its items, points and your status from the last check.
+
+    \b
+    Example:
+        torchdojo list
+        torchdojo list --json
+    """
+    from .progress import progress
+    from .render import print_progress
+
+    lang = lang or default_lang()
+    data = progress(_exercises(directory))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print_progress(data, _console(), lang)
+
+
+@main.command()
+@click.argument("module", required=False)
+@click.argument("item", required=False)
+@lang_option
+@click.option("--level", type=click.IntRange(min=1), default=1, show_default=True,
+              help="1 a nudge, 2 the PyTorch idea, 3 near-code.")
+@library_errors
+def hint(module: str | None, item: str | None, lang: str | None, level: int) -> None:
+    """A hint for an exercise: MODULE (e.g. 01_tensors or 01) and ITEM (default: the next unfinished).
+
+    \b
+    Example:
+        torchdojo hint 01_tensors
+        torchdojo hint 01 flatten_images --level 2 --lang en
+    """
+    from .course import load_course
+    from .grading.state import first_unfinished, load_state
+    from .hints import hint as find_hint
+
+    lang = lang or default_lang()
+    course = load_course()
+    state = load_state(_exercises(None))
+    if module is None:
+        nxt = first_unfinished(state, course.names)
+        module, item = (nxt if nxt else (course.names[0], ""))
+    if not item:
+        name = course.module(module).name
+        nxt = first_unfinished({name: state[name]}, [name]) if name in state else None
+        item = nxt[1] if nxt and nxt[1] else None
+    name, exercise, shown, levels, text = find_hint(module, item, level=level, lang=lang)  # type: ignore[arg-type]
+    label = {"ko": "힌트", "en": "hint"}[lang]
+    click.echo(f"{name} / {exercise} — {label} {shown}/{levels}")
+    click.echo(text)
+    if shown < levels:
+        more = {"ko": f"더 보려면: torchdojo hint {name} {exercise} --level {shown + 1}",
+                "en": f"more: torchdojo hint {name} {exercise} --level {shown + 1} --lang en"}[lang]
+        click.echo(more)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@lang_option
+@click.option("--artifacts", "artifacts_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write pictures of your results here after each run.")
+@library_errors
+def watch(directory: Path | None, device: str, lang: str | None, artifacts_dir: Path | None) -> None:
+    """Grade once, then re-grade a module each time you save its file (Ctrl-C to stop).
+
+    \b
+    Example:
+        torchdojo watch
+        make watch
+    """
+    from .render import print_watch
+    from .watch import watch as run_watch
+
+    lang = lang or default_lang()
+    console = _console()
+
+    def show(report, regraded, seconds) -> None:
+        print_watch(report, regraded, seconds, console, lang)
+        if artifacts_dir is not None:
+            from .pictures import render
+
+            for path in render(report.artifacts, artifacts_dir):
+                console.print(f"picture: {path}", markup=False, highlight=False)
+
+    try:
+        run_watch(_exercises(directory), device=device, lang=lang, artifacts=artifacts_dir is not None,
+                  on_report=show)
+    except KeyboardInterrupt:
+        pass
+    console.print({"ko": "watch를 마칩니다.", "en": "watch stopped."}[lang], markup=False, highlight=False)
 
 
 @main.command()

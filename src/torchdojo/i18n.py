@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import locale
 import os
 from typing import Literal, Mapping
 
@@ -16,14 +15,10 @@ def default_lang() -> Lang:
     if explicit in LANGS:
         return explicit  # type: ignore[return-value]
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        value = os.environ.get(var, "")
-        if value:
+        value = os.environ.get(var, "").split(":")[0].split(".")[0].strip()
+        if value and value.upper() not in ("C", "POSIX"):  # C/POSIX name no language: keep looking
             return "en" if value.lower().startswith("en") else "ko"
-    try:
-        loc = locale.getlocale()[0] or ""
-    except ValueError:
-        loc = ""
-    return "en" if loc.lower().startswith("en") else "ko"
+    return "ko"
 
 
 def pick(text: Mapping[str, str], lang: Lang) -> tuple[str, bool]:

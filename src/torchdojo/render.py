@@ -83,3 +83,57 @@ def print_class(reports: Iterable[SubmissionReport], console: Console, module_na
         cells = [_pts(by_name[n].score) + "/" + _pts(by_name[n].max_score) if n in by_name else "" for n in module_names]
         table.add_row(rep.student or rep.submission, *cells, f"{_pts(rep.score)}/{_pts(rep.max_score)}")
     console.print(table)
+
+
+def print_progress(data: dict, console: Console, lang: str = "ko") -> None:
+    """The `list` view: modules, items with points and status, overall progress."""
+    not_checked = {"ko": "아직 채점 안 함", "en": "not checked"}[lang]
+    if console.is_terminal:
+        table = Table(title=f"torchdojo list — {data['submission']}")
+        for col in ("module", "title", "item", "points", "status"):
+            table.add_column(col)
+        for module in data["modules"]:
+            first = True
+            for item in module["items"]:
+                status = item["status"] if item["status"] != "not checked" else not_checked
+                table.add_row(module["name"] if first else "", module["title"][lang] if first else "", item["name"],
+                              f"{_pts(item['score'])}/{_pts(item['points'])}",
+                              Text(status, style=STATUS_STYLE.get(item["status"], "dim")))
+                first = False
+            table.add_section()
+        console.print(table)
+    else:
+        for module in data["modules"]:
+            console.print(f"{module['name']} ({module['title'][lang]}): {_pts(module['score'])}/{_pts(module['max_score'])}",
+                          markup=False, highlight=False)
+            for item in module["items"]:
+                status = item["status"] if item["status"] != "not checked" else not_checked
+                console.print(f"  [{status}] {item['name']} {_pts(item['score'])}/{_pts(item['points'])}",
+                              markup=False, highlight=False)
+    label = {"ko": "진행도", "en": "progress"}[lang]
+    console.print(f"{label}: {data['items_passed']}/{data['items']} items, "
+                  f"{_pts(data['score'])}/{_pts(data['max_score'])} points", markup=False, highlight=False)
+
+
+def print_watch(report: SubmissionReport, regraded: list[str], seconds: float, console: Console,
+                lang: str = "ko") -> None:
+    """Watch mode: the first unfinished item and its hint on top, then the table."""
+    from .hints import hint
+
+    if console.is_terminal:
+        console.clear()
+    head = {"ko": "다시 채점", "en": "re-graded"}[lang]
+    console.print(f"── {head}: {', '.join(regraded)} ({seconds:.1f} s) ──", markup=False, highlight=False)
+    for module in report.modules:
+        unfinished = next((i for i in module.items if i.status != "passed"), None)
+        if unfinished:
+            console.print(f"▶ {module.name} / {unfinished.name}: {unfinished.message}", markup=False, highlight=False)
+            try:
+                _, exercise, _, _, text = hint(module.name, unfinished.name, level=1, lang=lang)  # type: ignore[arg-type]
+                console.print(f"  💡 {text}", markup=False, highlight=False)
+            except Exception:
+                pass
+            break
+    print_check(report, console, lang)
+    console.print({"ko": "파일을 저장하면 다시 채점합니다 (Ctrl-C로 종료)",
+                   "en": "save a file to re-grade (Ctrl-C to stop)"}[lang], markup=False, highlight=False)

@@ -60,6 +60,8 @@ class GradingContext:
     data_root: str | None = None  # where graders put files a worker reads (data_dir fixture)
     shared: list[str] = field(default_factory=list)  # data_root, once made: visible to new workers
     _data_dirs: list[str] = field(default_factory=list)
+    keep_artifacts: bool = False
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def limits(self, module: str) -> Limits:
         return self.course.module(module).limits_for(self.base_limits)

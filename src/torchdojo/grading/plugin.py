@@ -114,6 +114,24 @@ def reference(grading: GradingContext, request: pytest.FixtureRequest) -> Remote
     return grading.reference_module(module_of(request))
 
 
+class ArtifactSink:
+    """Lets a grader keep what the student's code produced (images, curves) for pictures."""
+
+    def __init__(self, ctx: GradingContext, module: str):
+        self._ctx = ctx
+        self._module = module
+
+    def save(self, kind: str, **data: Any) -> None:
+        """Keep plain data (tensors, lists of numbers) under `<module>/<kind>` (first save wins)."""
+        if self._ctx.keep_artifacts:
+            self._ctx.artifacts.setdefault(f"{self._module}/{kind}", data)
+
+
+@pytest.fixture
+def artifacts(grading: GradingContext, request: pytest.FixtureRequest) -> ArtifactSink:
+    return ArtifactSink(grading, module_of(request))
+
+
 @pytest.fixture
 def data_dir(grading: GradingContext) -> Path:
     """A fresh folder for files the student's code must read (images, FashionMNIST files).

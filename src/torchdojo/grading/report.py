@@ -66,6 +66,7 @@ class SubmissionReport:
     isolation: str = ""
     student: str | None = None
     seconds: float = 0.0
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # for pictures; not in JSON
 
     @property
     def score(self) -> float:

@@ -98,7 +98,8 @@ class Scorer:
         return [self.course.module(name).name for name in only]
 
     def score(self, submission: Path, modules: Iterable[str] | None = None,
-              student: str | None = None, extra_hidden: Iterable[Path] = ()) -> SubmissionReport:
+              student: str | None = None, extra_hidden: Iterable[Path] = (),
+              artifacts: bool = False) -> SubmissionReport:
         """Grade one submission folder (missing files cost their own module only)."""
         self.start()
         assert self.zygote is not None and self.course is not None
@@ -110,6 +111,7 @@ class Scorer:
             reference_modules=self._reference_modules, reference_cache=self._reference_cache,
             tier=self.tier, hidden=self.hidden + [str(p) for p in extra_hidden],
             data_root=self.data_root, shared=[self.data_root] if self.data_root else [],
+            keep_artifacts=artifacts,
         )
         files = []
         broken: list[ModuleResult] = []
@@ -136,7 +138,8 @@ class Scorer:
                 results[name].output = output
         ordered = [results[n] for n in names if n in results]
         return SubmissionReport(submission=str(submission), modules=ordered, device=self.device, seed=self.seed,
-                                isolation=describe_isolation(self.tier), student=student, seconds=time.monotonic() - started)
+                                isolation=describe_isolation(self.tier), student=student, seconds=time.monotonic() - started,
+                                artifacts=ctx.artifacts)
 
 
 def _whole_module_error(name: str, en: str, ko: str) -> ModuleResult:
@@ -185,12 +188,18 @@ def class_submissions(root: Path) -> list[tuple[str, Path]]:
 
 
 def check(submission: Path, *, modules: Iterable[str] | None = None, device: str = "auto",
-          seed: int | None = None, lang: str = "ko") -> SubmissionReport:
-    """Grade one folder (e.g. `exercises/`) and return its report."""
+          seed: int | None = None, lang: str = "ko", artifacts: bool = False,
+          save_progress: bool = True) -> SubmissionReport:
+    """Grade one folder (e.g. `exercises/`) and return its report (progress saved in the folder)."""
+    from .state import save_state
+
     course = load_course()
     validate_submission(submission, course)
     with Scorer(device=device, seed=seed, lang=lang, course=course) as scorer:
-        return scorer.score(submission, modules)
+        report = scorer.score(submission, modules, artifacts=artifacts)
+    if save_progress:
+        save_state(submission, report)
+    return report
 
 
 # -- a class, possibly in parallel ---------------------------------------------------------

@@ -1,0 +1,128 @@
+"""Watch, hints, list and pictures: what a student sees between two saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from test_cli_check import run
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def test_hint_is_korean_by_default_and_english_on_request():
+    ko = run("hint", "01_tensors", cwd=ROOT)
+    # run() sets TORCHDOJO_LANG=en; Korean is the default when nothing says otherwise
+    env = {k: v for k, v in os.environ.items() if k not in ("TORCHDOJO_LANG", "LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    ko = subprocess.run([sys.executable, "-m", "torchdojo", "hint", "01_tensors"], cwd=ROOT, env=env,
+                        capture_output=True, text=True)
+    en = run("hint", "01_tensors", "--lang", "en")
+    assert ko.returncode == 0 and en.returncode == 0, ko.stderr + en.stderr
+    assert HANGUL.search(ko.stdout) and "01_tensors" in ko.stdout
+    assert not HANGUL.search(en.stdout) and "hint 1/3" in en.stdout
+
+
+def test_hint_levels_and_items():
+    first = run("hint", "01", "flatten_images", "--level", "1", "--lang", "en").stdout
+    third = run("hint", "01", "flatten_images.view", "--level", "3", "--lang", "en").stdout
+    assert "hint 1/3" in first and "hint 3/3" in third and first != third
+    bad = run("hint", "01", "no_such_thing")
+    assert bad.returncode == 2 and "no exercise" in bad.stderr
+
+
+def test_every_exercise_has_three_bilingual_hints_without_reference_code():
+    from torchdojo.course import load_course
+    from torchdojo.hints import load_hints
+
+    hints = load_hints()
+    reference_lines = set()
+    for path in (ROOT / "reference").glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if len(line) > 30 and not line.startswith(("#", '"', "def ", "class ", "import ", "from ")):
+                reference_lines.add(line)
+    for module in load_course().modules:
+        for exercise in module.exercises:
+            levels = hints.get(module.name, {}).get(exercise)
+            assert levels and len(levels) == 3, (module.name, exercise)
+            for number, level in enumerate(levels, start=1):
+                assert level.get("ko", "").strip() and level.get("en", "").strip(), (module.name, exercise)
+                if number < 3:  # level 3 may be code only
+                    assert HANGUL.search(level["ko"]), (module.name, exercise)
+                for line in reference_lines:
+                    assert line not in level["ko"] and line not in level["en"], (module.name, exercise, line)
+
+
+def test_list_shows_every_module_and_the_last_check(tmp_path):
+    sub = tmp_path / "exercises"
+    shutil.copytree(ROOT / "exercises", sub, ignore=shutil.ignore_patterns(".torchdojo"))
+    shutil.copyfile(ROOT / "reference" / "01_tensors.py", sub / "01_tensors.py")
+    before = json.loads(run("list", str(sub), "--json").stdout)
+    from torchdojo.course import load_course
+
+    assert [m["name"] for m in before["modules"]] == load_course().names
+    assert all(not m["checked"] and m["max_score"] > 0 for m in before["modules"])
+    assert before["items_passed"] == 0 and before["items"] > 0
+    check = run("check", str(sub), "--module", "01_tensors", "--device", "cpu")
+    assert check.returncode == 0, check.stderr
+    after = json.loads(run("list", str(sub), "--json").stdout)
+    first = after["modules"][0]
+    assert first["checked"] and first["score"] == first["max_score"] == before["modules"][0]["max_score"]
+    assert all(i["status"] == "passed" for i in first["items"])
+    assert after["items_passed"] == len(first["items"]) and not after["modules"][1]["checked"]
+
+
+def _read_until(proc: subprocess.Popen, pattern: str, timeout: float) -> str:
+    """Read the child's stdout line by line until `pattern` appears (or fail after `timeout`)."""
+    import selectors
+
+    seen = ""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while pattern not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no {pattern!r} within {timeout} s; got:\n{seen[-3000:]}")
+        if sel.select(left):
+            line = proc.stdout.readline()
+            if not line:
+                raise AssertionError(f"watch ended early:\n{seen[-3000:]}")
+            seen += line
+    return seen
+
+
+@pytest.mark.slow
+def test_watch_regrades_a_saved_module(tmp_path):
+    sub = tmp_path / "exercises"
+    shutil.copytree(ROOT / "exercises", sub, ignore=shutil.ignore_patterns(".torchdojo"))
+    env = {**os.environ, "TORCHDOJO_LANG": "en", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "torchdojo", "watch", str(sub), "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        first = _read_until(proc, "save a file to re-grade", timeout=240)
+        assert "01_tensors: 0/" in first
+        saved = time.monotonic()
+        shutil.copyfile(ROOT / "reference" / "01_tensors.py", sub / "01_tensors.py")
+        second = _read_until(proc, "save a file to re-grade", timeout=60)
+        latency = time.monotonic() - saved
+        assert "re-graded: 01_tensors (" in second and re.search(r"01_tensors: (\d+)/\1\b", second), second
+        print(f"watch re-grade latency: {latency:.2f} s")
+        assert latency < 30
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "watch stopped" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
