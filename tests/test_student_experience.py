@@ -46,11 +46,15 @@ def test_every_exercise_has_three_bilingual_hints_without_reference_code():
     from torchdojo.hints import load_hints
 
     hints = load_hints()
+    public = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "exercises").glob("*.py"))
+    course_md = ROOT.parent / "shared" / "COURSE.md"
+    public += course_md.read_text(encoding="utf-8") if course_md.exists() else ""
     reference_lines = set()
     for path in (ROOT / "reference").glob("*.py"):
         for line in path.read_text(encoding="utf-8").splitlines():
             line = line.strip()
-            if len(line) > 30 and not line.startswith(("#", '"', "def ", "class ", "import ", "from ")):
+            if len(line) > 30 and not line.startswith(("#", '"', "def ", "class ", "import ", "from ")) \
+                    and line not in public:  # what COURSE.md or the stubs already show is no secret
                 reference_lines.add(line)
     for module in load_course().modules:
         for exercise in module.exercises:
