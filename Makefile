@@ -3,27 +3,33 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.torchdojo-installed
+TEST_STAMP := $(VENV)/.torchdojo-test-installed
 DIR ?= exercises
 
 .PHONY: check test watch install clean-venv
 
-# The venv is made once; pyproject.toml changes trigger a reinstall, nothing else does.
+# The venv is made once; a changed pyproject.toml reinstalls, nothing else does.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
+
+# What the test suite needs on top: pexpect, nbgrader (instructor), dask (cluster).
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,instructor,cluster]'
+	@touch $(TEST_STAMP)
 
 install: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/torchdojo check $(DIR)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
 watch: $(STAMP)
 	$(BIN)/torchdojo watch $(DIR)
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

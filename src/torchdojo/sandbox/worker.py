@@ -357,14 +357,18 @@ def load_module(spec: WorkerSpec) -> tuple[types.ModuleType | None, dict]:
 # -- the request loop ---------------------------------------------------------------------
 
 def _to_device(value: Any, device: str) -> Any:
+    """Tensors and modules moved to `device`; a container is rebuilt only if something in it moved,
+    so an object the grader left in the worker (`put`) reaches the student as itself."""
     import torch
 
     if isinstance(value, torch.Tensor) or isinstance(value, torch.nn.Module):
         return value.to(device)
     if type(value) in (list, tuple):
-        return type(value)(_to_device(v, device) for v in value)
+        items = [_to_device(v, device) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else type(value)(items)
     if type(value) is dict:
-        return {k: _to_device(v, device) for k, v in value.items()}
+        moved = {k: _to_device(v, device) for k, v in value.items()}
+        return value if all(moved[k] is value[k] for k in value) else moved
     return value
 
 
