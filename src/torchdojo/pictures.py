@@ -1,4 +1,7 @@
-"""Pictures of what the student's own code produced: image restoration (08), training curves (06/09)."""
+"""Pictures of what the student's own code produced: image restoration (08), training curves (06/09).
+
+Titles are English: matplotlib's default font has no Hangul glyphs (they would show as boxes).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +27,8 @@ def restoration_png(data: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     shape = tuple(data.get("shape") or ()) or None
-    panels = [("original / 원본", data.get("original")), ("corrupted / 손상됨", data.get("corrupted")),
-              ("restored (yours) / 복원 결과", data.get("restored"))]
+    panels = [("original", data.get("original")), ("corrupted", data.get("corrupted")),
+              ("restored (your code)", data.get("restored"))]
     panels = [(title, img) for title, img in panels if img is not None]
     losses = data.get("losses") or []
     fig, axes = plt.subplots(1, len(panels) + (1 if losses else 0), figsize=(4 * (len(panels) + 1), 4))
@@ -40,7 +43,7 @@ def restoration_png(data: dict[str, Any], path: Path) -> Path:
         ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.set_ylabel("loss = torch.dist(corrupt(x), broken)")
-        ax.set_title("loss / 손실")
+        ax.set_title("loss")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -59,7 +62,7 @@ def training_png(history: dict[str, Any], path: Path, title: str) -> Path:
         if values:
             loss_ax.plot(range(1, len(values) + 1), [float(v) for v in values], marker="o", label=key)
     loss_ax.set_xlabel("epoch")
-    loss_ax.set_title("loss / 손실")
+    loss_ax.set_title("loss")
     loss_ax.legend()
     acc = history.get("val_acc") or []
     if acc:
@@ -67,7 +70,7 @@ def training_png(history: dict[str, Any], path: Path, title: str) -> Path:
         acc_ax.set_ylim(0, 1.05)
         acc_ax.legend()
     acc_ax.set_xlabel("epoch")
-    acc_ax.set_title("accuracy / 정확도")
+    acc_ax.set_title("accuracy")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -126,15 +126,25 @@ def ascii_art(x: torch.Tensor, width: int) -> str:
 
 class RecordingCorrupt:
     """`weird_function` that also records, for every call, whether its input was a leaf
-    tensor and whether it required grad (the grader reads `calls` afterwards).
-    `weird_function`과 같지만 호출될 때마다 입력이 리프(leaf) 텐서였는지, 기울기를
-    추적했는지 기록합니다 (채점기가 나중에 `calls`를 읽습니다).
+    tensor and whether it required grad (`calls`), and, when built with the broken image,
+    the loss `torch.dist(output, broken)` of that call (`losses`, for a picture of the
+    descent). The grader reads them afterwards.
+    `weird_function`과 같지만 호출될 때마다 입력이 리프(leaf) 텐서였는지, 기울기를 추적했는지
+    (`calls`), 그리고 망가진 이미지를 받았다면 그 호출의 손실 `torch.dist(출력, broken)`
+    (`losses`, 그림용)를 기록합니다. 채점기가 나중에 읽습니다.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, broken: torch.Tensor | None = None) -> None:
         self.calls: list[tuple[bool, bool]] = []
+        self.losses: list[float] = []
+        self.broken = None if broken is None else broken.detach().clone()
 
     def __call__(self, x: torch.Tensor) -> Any:
         if isinstance(x, torch.Tensor):
             self.calls.append((bool(x.is_leaf), bool(x.requires_grad)))
-        return weird_function(x)
+        out = weird_function(x)
+        if self.broken is not None and isinstance(out, torch.Tensor) and len(self.losses) < 100_000:
+            with torch.no_grad():
+                target = self.broken.to(device=out.device, dtype=out.dtype)
+                self.losses.append(float(torch.dist(out.detach(), target)))
+        return out
