@@ -10,6 +10,7 @@ A `Rig` is one small classification set-up built in the worker from the grader's
   `step()`, with the learning rate and whether the gradients it steps with are exactly
   those of the latest backward pass ("ok"), missing ("none"), zeroed ("zero") or
   something else ("mixed", e.g. accumulated);
+- `RecordingLoss` (a real `nn.CrossEntropyLoss`) that logs every loss value and batch size;
 - optionally `RecordingStepLR` / `RecordingPlateau` (real schedulers) that log every
   `step()` and the metric `ReduceLROnPlateau` was given.
 
@@ -37,6 +38,19 @@ class RecordingNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._log.append(("forward", bool(self.training), bool(torch.is_grad_enabled()), int(x.shape[0])))
         return self.fc2(self.drop(torch.relu(self.fc1(x))))
+
+
+class RecordingLoss(nn.CrossEntropyLoss):
+    """`nn.CrossEntropyLoss` that logs every value it returns and the batch size."""
+
+    def __init__(self, log: list):
+        super().__init__()
+        self._log = log
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # noqa: A002
+        loss = super().forward(input, target)
+        self._log.append(("loss", float(loss.detach()), int(target.shape[0])))
+        return loss
 
 
 class RecordingSGD(torch.optim.SGD):
@@ -108,7 +122,7 @@ class Rig:
             p.register_hook(self._hook(i))
         self.train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=False)
         self.val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=batch_size, shuffle=False)
-        self.loss_fn = nn.CrossEntropyLoss()
+        self.loss_fn = RecordingLoss(self.log)
         self.optimizer = RecordingSGD(self.params, self, lr=lr, momentum=momentum)
         if scheduler == "step":
             self.scheduler = RecordingStepLR(self.optimizer, self, step_size=1, gamma=0.5)

@@ -7,7 +7,9 @@
   IDX format (`ROOT/FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, the
   uncompressed files `torchvision.datasets.FashionMNIST` reads) and returns ROOT. Without
   `root` it writes under the current folder: called in the worker, that is its scratch.
-- In the worker: `apply_transform(transform, pixels)` runs a transform on a PIL 'L' image,
+- In the worker: `empty_root()` / `tried_download(root)`: a root without data, and whether
+  a loader started downloading into it (workers have no network);
+  `apply_transform(transform, pixels)` runs a transform on a PIL 'L' image,
   `accuracy_on_test_split(model, root, transform, device)` scores a model on the t10k split.
 
 No torchvision import at module level: the grader imports this file too.
@@ -72,6 +74,18 @@ def write_fashion_mnist(seed: int, n_train: int, n_test: int, root: str | None =
 
 
 # -- run in the worker ---------------------------------------------------------------------
+
+def empty_root(name: str = "no-data") -> str:
+    """A new empty folder under the current one (a root without FashionMNIST files)."""
+    root = os.path.abspath(name)
+    os.makedirs(root, exist_ok=True)
+    return root
+
+
+def tried_download(root: str) -> bool:
+    """FashionMNIST(download=True) creates ROOT/FashionMNIST/raw before it downloads anything."""
+    return os.path.isdir(os.path.join(root, "FashionMNIST", "raw"))
+
 
 def _plain(value):  # type: ignore[no-untyped-def]
     import torch
