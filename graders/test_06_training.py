@@ -306,11 +306,12 @@ def _epoch_lrs(log):
 
 
 @pytest.mark.points(3)
-def test_fit(student, reference, rng, seed, device):
+def test_fit(student, reference, rng, seed, device, artifacts):
     s, r = _runs(student, reference, rng, seed, device, momentum=0.5, lr=LR)
     got = _fit(s, student, device)
     expected = _fit(r, reference, device)
     _expect_history(got)
+    artifacts.save("training", history=got)  # the curves of the student's own loop
     names = {"train_loss": "train_one_epoch", "val_loss": "evaluate", "val_acc": "evaluate"}
     for key in KEYS:
         for epoch, (g, e) in enumerate(zip(got[key], expected[key])):

@@ -221,7 +221,7 @@ def test_FashionClassifier(student, rng, batch):
 # -- train_classifier ---------------------------------------------------------------------
 
 @pytest.mark.points(5)
-def test_train_classifier(student, seed, device):
+def test_train_classifier(student, seed, device, artifacts):
     root = _write(student, seed)
     result = student.train_classifier(root, EPOCHS, device)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -238,6 +238,7 @@ def test_train_classifier(student, seed, device):
     missing = [k for k in KEYS if k not in history]
     ensure(not missing, f"the history lacks the key(s) {missing}; fit() returns {list(KEYS)}",
            f"history에 키 {missing}이(가) 없습니다. fit()은 {list(KEYS)}를 돌려줍니다")
+    artifacts.save("training", history=history)
     for key in KEYS:
         values = history[key]
         ensure(isinstance(values, list) and len(values) == EPOCHS

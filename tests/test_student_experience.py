@@ -143,3 +143,21 @@ def test_watch_regrades_a_saved_module(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.slow
+def test_check_artifacts_writes_pictures(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "pics"
+    proc = run("check", "reference", "--device", "cpu", "--module", "06", "--module", "08", "--module", "09",
+               "--artifacts", str(out))
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-2000:]
+    expected = {"06_training-training.png", "08_image_restoration-restoration.png", "09_fashion_mnist-training.png"}
+    assert {p.name for p in out.glob("*.png")} == expected
+    for name in expected:
+        path = out / name
+        assert f"picture: {path}" in proc.stdout
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with Image.open(path) as image:
+            assert image.size[0] > 300 and image.size[1] > 200

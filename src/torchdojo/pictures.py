@@ -71,6 +71,10 @@ def training_png(history: dict[str, Any], path: Path, title: str) -> Path:
         acc_ax.legend()
     acc_ax.set_xlabel("epoch")
     acc_ax.set_title("accuracy")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (loss_ax, acc_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
