@@ -74,8 +74,12 @@ def _context(config: pytest.Config) -> GradingContext:
         from ..course import graders_dir, project_root
         from ..sandbox.isolation import available_tier
 
+        from .context import make_data_root
+
         tier = available_tier()
+        data_root = make_data_root()  # before any worker, so every worker sees it
         ctx = GradingContext(
+            data_root=data_root, shared=[data_root],
             zygote=Zygote().start(), submission=Path(submission).resolve(), tier=tier,
             hidden=[str(graders_dir()), str(project_root() / ".git")],
             reference=Path(config.getoption("--reference") or reference_dir()).resolve(),
