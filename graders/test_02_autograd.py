@@ -11,7 +11,6 @@ from torch import nn
 
 from torchdojo.coursekit import m02_autograd as kit
 from torchdojo.grading import (
-    GradeFailure,
     RemoteObject,
     StudentError,
     describe_type,
@@ -21,10 +20,7 @@ from torchdojo.grading import (
     fail,
     meta_of,
 )
-
-
-def _size(rng, low, high):
-    return int(torch.randint(low, high, (1,), generator=rng))
+from torchdojo.grading import random_int as _size, with_hint as _hint
 
 
 def _shape(rng):
@@ -34,15 +30,6 @@ def _shape(rng):
 def _close(a, b):
     return isinstance(a, torch.Tensor) and a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=1e-4,
                                                                                   atol=1e-5)
-
-
-@contextmanager
-def _hint(en, ko):
-    """Add a sentence that names the idea to whatever check fails inside the block."""
-    try:
-        yield
-    except GradeFailure as failure:
-        raise GradeFailure(f"{failure.en}. {en}", f"{failure.ko}. {ko}") from None
 
 
 @contextmanager

@@ -20,10 +20,7 @@ from torchdojo.grading import (
     fail,
     meta_of,
 )
-
-
-def _size(rng, low, high):
-    return int(torch.randint(low, high, (1,), generator=rng))
+from torchdojo.grading import random_int as _size
 
 
 def _uniform(rng, low, high):

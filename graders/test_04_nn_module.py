@@ -8,13 +8,10 @@ from torch import nn
 
 from torchdojo.coursekit import m04_nn_module as kit
 from torchdojo.grading import GradeFailure, StudentError, ensure, expect_tensor, fail
+from torchdojo.grading import random_int as _size
 
 MODULE = "torch.nn.modules.module.Module"
 RTOL = ATOL = 1e-4
-
-
-def _size(rng, low, high):
-    return int(torch.randint(low, high, (1,), generator=rng))
 
 
 def _small_sizes(rng):

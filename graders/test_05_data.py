@@ -12,14 +12,11 @@ from torch.utils.data import TensorDataset
 
 from torchdojo.coursekit import m05_data as kit
 from torchdojo.grading import ensure, expect_sequence, expect_student_raises, expect_tensor, fail
+from torchdojo.grading import random_int as _size
 
 DATASET = "torch.utils.data.dataset.Dataset"
 DATALOADER = "torch.utils.data.dataloader.DataLoader"
 SHUFFLING = ("torch.utils.data.sampler.RandomSampler", "torch.utils.data.sampler.SubsetRandomSampler")
-
-
-def _size(rng, low, high):
-    return int(torch.randint(low, high, (1,), generator=rng))
 
 
 def _word(rng, letters, low=3, high=7):

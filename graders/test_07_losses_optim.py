@@ -13,23 +13,7 @@ import torch
 
 from torchdojo.coursekit.m07_losses_optim import adam_run, loss_and_grad, zero_grad_probe
 from torchdojo.grading import GradeFailure, StudentError, ensure, expect_tensor, fail
-
-
-def _size(rng, low, high):
-    return int(torch.randint(low, high, (1,), generator=rng))
-
-
-def _uniform(rng, low, high):
-    return low + (high - low) * float(torch.rand(1, generator=rng))
-
-
-@contextmanager
-def _hint(en, ko):
-    """Add a sentence that names the idea to whatever check fails inside the block."""
-    try:
-        yield
-    except GradeFailure as failure:
-        raise GradeFailure(f"{failure.en}. {en}", f"{failure.ko}. {ko}") from None
+from torchdojo.grading import random_int as _size, random_float as _uniform, with_hint as _hint
 
 
 def _loss_call(module, name, *args):

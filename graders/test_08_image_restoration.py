@@ -12,6 +12,7 @@ import torch
 
 from torchdojo.coursekit.m08_image_restoration import RecordingCorrupt, make_image, weird_function
 from torchdojo.grading import GradeFailure, StudentError, ensure, expect_tensor, fail, meta_of
+from torchdojo.grading import random_int as _size
 
 RECIPE_EN = ("start from x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), "
              "dtype=broken.dtype); then, exactly `steps` times: x.requires_grad_(True), "
@@ -20,10 +21,6 @@ RECIPE_EN = ("start from x = torch.randn(broken.shape, generator=torch.Generator
 RECIPE_KO = ("x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), dtype=broken.dtype)"
              "에서 시작해 정확히 `steps`번: x.requires_grad_(True), loss = torch.dist(corrupt(x), broken), "
              "loss.backward(), 그리고 torch.no_grad() 안에서 x = x - lr * x.grad")
-
-
-def _size(rng, low, high):
-    return int(torch.randint(low, high, (1,), generator=rng))
 
 
 def _picture(rng, dtype=torch.float64):

@@ -29,6 +29,7 @@ from torchdojo.grading import (
     fail,
     meta_of,
 )
+from torchdojo.grading import random_int as _size
 
 N_TRAIN, N_TEST = 500, 200
 EPOCHS = 2
@@ -36,10 +37,6 @@ THRESHOLD = 0.8
 KEYS = ("train_loss", "val_loss", "val_acc", "lr")
 FASHION = "torchvision.datasets.mnist.FashionMNIST"
 MODULE = "torch.nn.modules.module.Module"
-
-
-def _size(rng, low, high):
-    return int(torch.randint(low, high, (1,), generator=rng))
 
 
 def _write(student, seed, n_train=N_TRAIN, n_test=N_TEST):

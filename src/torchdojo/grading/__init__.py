@@ -14,6 +14,9 @@ from .checks import (
     expect_student_raises,
     expect_tensor,
     fail,
+    random_float,
+    random_int,
+    with_hint,
 )
 
 __all__ = [
@@ -29,4 +32,7 @@ __all__ = [
     "expect_tensor",
     "fail",
     "meta_of",
+    "random_float",
+    "random_int",
+    "with_hint",
 ]

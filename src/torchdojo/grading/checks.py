@@ -8,7 +8,7 @@ difference), and never shows grader or reference source.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from ..sandbox.remote import RemoteObject, StudentError, meta_of
 
@@ -20,6 +20,29 @@ class GradeFailure(AssertionError):
         super().__init__(en)
         self.en = en
         self.ko = ko or en
+
+
+def random_int(rng: Any, low: int, high: int) -> int:
+    """A random int in [low, high) drawn from the test's seeded generator."""
+    import torch
+
+    return int(torch.randint(low, high, (1,), generator=rng))
+
+
+def random_float(rng: Any, low: float, high: float) -> float:
+    """A random float in [low, high) drawn from the test's seeded generator."""
+    import torch
+
+    return low + (high - low) * float(torch.rand(1, generator=rng))
+
+
+@contextmanager
+def with_hint(en: str, ko: str) -> Iterator[None]:
+    """Add a sentence that names the idea to whatever check fails inside the block."""
+    try:
+        yield
+    except GradeFailure as failure:
+        raise GradeFailure(f"{failure.en}. {en}", f"{failure.ko}. {ko}") from None
 
 
 def fail(en: str, ko: str | None = None) -> None:
