@@ -7,16 +7,14 @@ so CI is reproducible; set TORCHDOJO_TEST_SEED to try others.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SEED = int(os.environ.get("TORCHDOJO_TEST_SEED", "20261124"))
+from helpers import ROOT, SEED  # noqa: E402
 
 
 def pytest_report_header(config: pytest.Config) -> str:

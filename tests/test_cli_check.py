@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED
-
-TORCHDOJO = [sys.executable, "-m", "torchdojo"]
-
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TORCHDOJO_LANG": "en", "NO_COLOR": "1"}
-    return subprocess.run([*TORCHDOJO, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+from helpers import SEED, run
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED
-from test_cli_check import run
+from helpers import ROOT, SEED, run
 
 MODULE = "01_tensors"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED
+from helpers import ROOT, SEED
 from torchdojo.grading.runner import Scorer
 from torchdojo.sandbox.isolation import available_tier
 from torchdojo.sandbox.limits import Limits

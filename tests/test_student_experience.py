@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from conftest import ROOT
-from test_cli_check import run
+from helpers import ROOT, run
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 

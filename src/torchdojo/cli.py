@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -11,26 +10,12 @@ from typing import Any, Callable
 import click
 from rich.console import Console
 
-from .errors import TorchdojoError
+from .cli_common import library_errors
 from .i18n import default_lang
 
 
 def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into 'Error: ...' and exit status 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TorchdojoError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 def grading_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -147,7 +132,9 @@ def list_(directory: Path | None, as_json: bool, lang: str | None) -> None:
               help="1 a nudge, 2 the PyTorch idea, 3 near-code.")
 @library_errors
 def hint(module: str | None, item: str | None, lang: str | None, level: int) -> None:
-    """A hint for an exercise: MODULE (e.g. 01_tensors or 01) and ITEM (default: the next unfinished).
+    """A hint for one exercise: a nudge, then the PyTorch idea, then near-code.
+
+    MODULE is e.g. 01_tensors or 01; ITEM defaults to your next unfinished item.
 
     \b
     Example:
@@ -253,7 +240,10 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     lang = lang or default_lang()
     course = load_course()
     names = [course.module(m).name for m in modules] if modules else course.names
-    subs = class_submissions(root)
+    from .release.notebooks import grade_notebooks, notebook_class_root
+
+    notebooks = notebook_class_root(root)
+    subs = class_submissions(notebooks or root)
     journal = Journal.open(results_path or Path(".torchdojo") / f"grades-{Path(root).resolve().name}.jsonl",
                            resume=resume)
     if journal.seed is not None and seed is not None and seed != journal.seed:
@@ -261,8 +251,9 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     seed = journal.seed if journal.seed is not None else seed
     todo = [name for name, _ in subs if name not in journal.done]
     err = _console(stderr=True)
-    results = run_grade(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang,
-                        skip=journal.done, on_start=journal.start)
+    grader = grade_notebooks if notebooks is not None else run_grade
+    results = grader(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang,
+                     skip=journal.done, on_start=journal.start)
     if err.is_terminal and todo:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err) as progress:
@@ -285,15 +276,11 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
         print_class(reports, _console(), names)
 
 
-def _register_optional() -> None:
-    try:
-        from .cli_quiz import quiz
-    except ImportError:  # the quiz tool is optional while it is being built
-        return
-    main.add_command(quiz)
+from .cli_quiz import quiz  # noqa: E402
+from .cli_release import release  # noqa: E402
 
-
-_register_optional()
+main.add_command(quiz)
+main.add_command(release)
 
 if __name__ == "__main__":
     main()

@@ -215,28 +215,29 @@ def _pool_init(options: dict) -> None:
     _POOL_SCORER = Scorer(**options).start()
 
 
-def _pool_score(job: tuple[str, str, list[str] | None]) -> dict:
-    student, path, modules = job
+def _pool_score(job: tuple[str, str, list[str] | None, list[str]]) -> dict:
+    student, path, modules, hidden = job
     assert _POOL_SCORER is not None
-    return _POOL_SCORER.score(Path(path), modules, student=student, extra_hidden=[Path(path).parent]).to_dict()
+    return _POOL_SCORER.score(Path(path), modules, student=student, extra_hidden=[Path(h) for h in hidden]).to_dict()
 
 
-def grade(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None = None, device: str = "auto",
-          seed: int | None = None, lang: str = "ko", skip: Iterable[str] = (),
-          on_start: Callable[[int, str], None] | None = None) -> Iterator[SubmissionReport]:
-    """Grade every subfolder of `root` (but `skip`); yields each report as soon as it is known.
+def grade_folders(subs: list[tuple[str, Path]], *, jobs: int | None = None, modules: Iterable[str] | None = None,
+                  device: str = "auto", seed: int | None = None, lang: str = "ko",
+                  hidden: Iterable[Path] = (), on_start: Callable[[int, str], None] | None = None,
+                  ) -> Iterator[SubmissionReport]:
+    """Grade (student, folder) pairs, `jobs` at a time; yields each report as soon as it is known.
 
+    `hidden` folders (the class folder, the original files) are invisible to student code.
     `on_start(seed, device)` is called once both are settled, before the first submission.
     """
     from .report import submission_from_dict
 
     course = load_course()
-    skipped = set(skip)
-    subs = [s for s in class_submissions(root) if s[0] not in skipped]
     modules = list(modules) if modules else None
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     jobs = max(1, jobs or len(os.sched_getaffinity(0)))
     device = resolve_device(device)
+    hidden = [str(Path(h).resolve()) for h in hidden]
     if on_start:
         on_start(seed, device)
     if not subs:
@@ -244,12 +245,23 @@ def grade(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None 
     if jobs == 1 or len(subs) <= 1:
         with Scorer(device=device, seed=seed, lang=lang, course=course) as scorer:
             for student, path in subs:
-                yield scorer.score(path, modules, student=student, extra_hidden=[Path(root).resolve()])
+                yield scorer.score(path, modules, student=student, extra_hidden=[Path(h) for h in hidden])
         return
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     options = {"device": device, "seed": seed, "lang": lang}
+    work = [(student, str(path), modules, hidden) for student, path in subs]
     with ctx.Pool(min(jobs, len(subs)), initializer=_pool_init, initargs=(options,)) as pool:
-        for data in pool.imap_unordered(_pool_score, [(s, str(p), modules) for s, p in subs]):
+        for data in pool.imap_unordered(_pool_score, work):
             yield submission_from_dict(data)
+
+
+def grade(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None = None, device: str = "auto",
+          seed: int | None = None, lang: str = "ko", skip: Iterable[str] = (),
+          on_start: Callable[[int, str], None] | None = None) -> Iterator[SubmissionReport]:
+    """Grade every subfolder of `root` (but `skip`); yields each report as soon as it is known."""
+    skipped = set(skip)
+    subs = [s for s in class_submissions(root) if s[0] not in skipped]
+    yield from grade_folders(subs, jobs=jobs, modules=modules, device=device, seed=seed, lang=lang,
+                             hidden=[Path(root)], on_start=on_start)

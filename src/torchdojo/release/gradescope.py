@@ -1,0 +1,283 @@
+"""Gradescope: results.json from a report, the autograder zip, and what runs inside it.
+
+- `to_gradescope(report)`: a SubmissionReport as Gradescope's results.json (one test per item).
+- `release_gradescope(out)`: the autograder zip (`setup.sh`, `run_autograder`, the torchdojo
+  wheel, the graders pack, `torchdojo_autograder.json`).
+- `python -m torchdojo.release.gradescope [--root DIR]` (what `run_autograder` calls): grades
+  `ROOT/submission` and writes `ROOT/results/results.json`. ROOT is /autograder, or
+  $TORCHDOJO_AUTOGRADER_ROOT (tests use a fake tree in a temporary folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..grading.report import SCHEMA, SubmissionReport
+
+ROOT_ENV = "TORCHDOJO_AUTOGRADER_ROOT"
+CONFIG_NAME = "torchdojo_autograder.json"
+PACK_NAME = "torchdojo_graders.pack"
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else round(float(x), 4)
+
+
+def _both(messages: dict[str, str], fallback: str) -> str:
+    ko, en = messages.get("ko") or "", messages.get("en") or ""
+    if ko and en and ko != en:
+        return f"{ko}\n{en}"
+    return ko or en or fallback
+
+
+def to_gradescope(report: SubmissionReport) -> dict:
+    """Gradescope's results.json for one submission: one test per report item.
+
+    `status` is "passed" only at the item's full points; the item's message (Korean, then
+    English) is the test's `output`. The report's seed, device and isolation go to `extra_data`."""
+    tests: list[dict[str, Any]] = []
+    summary: list[str] = []
+    for m_index, module in enumerate(report.modules, start=1):
+        summary.append(f"{module.name}: {_num(module.score)}/{_num(module.max_score)}")
+        printed = (module.output or "").strip()
+        for i_index, item in enumerate(module.items, start=1):
+            passed = item.max_score > 0 and item.score >= item.max_score or (item.max_score == 0 and item.status == "passed")
+            output = "통과 / passed" if passed else _both(item.messages, item.message or item.status)
+            if not passed and printed:
+                output += f"\n\n(출력 / your code printed)\n{printed[-2000:]}"
+                printed = ""
+            tests.append({
+                "name": f"{module.name}: {item.name}",
+                "number": f"{m_index}.{i_index}",
+                "score": _num(item.score),
+                "max_score": _num(item.max_score),
+                "status": "passed" if passed else "failed",
+                "output": output,
+                "visibility": "visible",
+            })
+    header = (f"torchdojo: {_num(report.score)}/{_num(report.max_score)} "
+              f"(seed {report.seed}, device {report.device})")
+    return {
+        "score": _num(report.score),
+        "execution_time": int(round(report.seconds)),
+        "output": "\n".join([header, *summary]),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"schema": SCHEMA, "seed": report.seed, "device": report.device,
+                       "isolation": report.isolation, "max_score": _num(report.max_score)},
+        "tests": tests,
+    }
+
+
+def failure_results(en: str, ko: str) -> dict:
+    """results.json when nothing could be graded (no exercise files, a broken set-up)."""
+    return {"score": 0, "output": f"{ko}\n{en}", "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": []}
+
+
+# -- the autograder zip ------------------------------------------------------------------------
+
+SETUP_SH = r'''#!/usr/bin/env bash
+# Gradescope runs this once, as root with network, while it builds the autograder image.
+# It makes a Python >= 3.11 venv in /autograder/venv with CPU torch and this torchdojo wheel.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="${TORCHDOJO_AUTOGRADER_ROOT:-/autograder}"
+PY=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null 2>&1 && \
+     "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+    PY="$candidate"; break
+  fi
+done
+if [ -z "$PY" ]; then  # Ubuntu 22.04 images ship 3.10: add 3.11 from the archive
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3.11 python3.11-venv
+  PY=python3.11
+fi
+"$PY" -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
+# CPU wheels keep the image small; Gradescope has no GPU.
+"$ROOT/venv/bin/python" -m pip install --quiet torch torchvision --index-url https://download.pytorch.org/whl/cpu
+"$ROOT/venv/bin/python" -m pip install --quiet "$HERE"/torchdojo-*.whl
+chmod 600 "$HERE/torchdojo_graders.pack"
+'''
+
+RUN_AUTOGRADER = r'''#!/usr/bin/env bash
+# Gradescope runs this for every submission: grades /autograder/submission and writes
+# /autograder/results/results.json. TORCHDOJO_AUTOGRADER_ROOT replaces /autograder (tests),
+# TORCHDOJO_PYTHON the interpreter (default: the venv setup.sh made).
+ROOT="${TORCHDOJO_AUTOGRADER_ROOT:-/autograder}"
+PY="${TORCHDOJO_PYTHON:-$ROOT/venv/bin/python}"
+mkdir -p "$ROOT/results"
+"$PY" -m torchdojo.release.gradescope --root "$ROOT"
+status=$?
+if [ "$status" -ne 0 ] && [ ! -s "$ROOT/results/results.json" ]; then
+  cat > "$ROOT/results/results.json" <<'JSON'
+{"score": 0, "output": "채점기를 실행하지 못했습니다. 강사에게 알려 주세요.\nThe autograder could not run (torchdojo); please tell your instructor.", "visibility": "visible", "tests": []}
+JSON
+fi
+exit 0
+'''
+
+README = '''\
+# torchdojo autograder for Gradescope
+
+Upload this zip as a Gradescope "Autograder" (Ubuntu base image). `setup.sh` builds a venv with
+CPU torch and torchdojo; `run_autograder` grades the files a student uploads ({modules})
+with torchdojo's graders (packed in `torchdojo_graders.pack`, unpacked only while grading) and
+writes results.json: one test per grader item, the message saying what is wrong.
+
+Students upload their exercise files (`01_tensors.py`, ...), a folder or zip holding them, or
+returned notebooks (`01_tensors.ipynb`).
+'''
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    zf.writestr(info, data)
+
+
+def release_gradescope(out: Path, modules: Iterable[str] | None = None, *, force: bool = False,
+                       wheel: Path | None = None, lang: str = "ko") -> Path:
+    """Write the Gradescope autograder zip to `out`."""
+    from .. import __version__
+    from ..course import load_course, project_root
+    from .common import build_wheel, prepare_out_file
+    from .pack import collect_sources, pack_bytes
+
+    course = load_course()
+    names = [course.module(m).name for m in modules] if modules else course.names
+    out = prepare_out_file(Path(out), force)
+    config = {"modules": names, "lang": lang, "device": "cpu", "torchdojo": __version__}
+    with tempfile.TemporaryDirectory(prefix="torchdojo-gs-") as tmp:
+        whl = build_wheel(Path(tmp), wheel)
+        partial = out.with_name(out.name + ".part")
+        with zipfile.ZipFile(partial, "w") as zf:
+            _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
+            _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+            _add(zf, whl.name, whl.read_bytes())
+            _add(zf, PACK_NAME, pack_bytes(collect_sources(project_root()), meta={"modules": names}))
+            _add(zf, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
+            _add(zf, "README.md", README.format(modules=", ".join(names)).encode())
+        os.replace(partial, out)
+    return out
+
+
+# -- inside the autograder -------------------------------------------------------------------
+
+def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict[str, str]:
+    """Copy the exercise files found anywhere under `submission` into `dest` (flat).
+
+    `<module>.py` files win; a `<module>.ipynb` (or any notebook in a folder named after the
+    module) is converted from its answer cells. Returns {module: problem} for notebooks that
+    could not be read."""
+    from ..course import load_course
+    from .notebooks import NotebookProblem, Problem, extract_module_source
+
+    course = load_course()
+    wanted = set(course.names)
+    found_py: dict[str, Path] = {}
+    found_nb: dict[str, Path] = {}
+    entries = sorted(Path(submission).rglob("*"), key=lambda p: (len(p.parts), str(p)))
+    for path in entries:
+        rel = path.relative_to(submission)
+        if any(part.startswith(".") or part == "__MACOSX" for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix == ".py" and path.stem in wanted:
+            found_py.setdefault(path.stem, path)
+        elif path.suffix == ".ipynb":
+            module = path.stem if path.stem in wanted else (path.parent.name if path.parent.name in wanted else None)
+            if module:
+                found_nb.setdefault(module, path)
+    problems: dict[str, str] = {}
+    dest.mkdir(parents=True, exist_ok=True)
+    for module in modules:
+        if module in found_py:
+            shutil.copyfile(found_py[module], dest / f"{module}.py")
+        elif module in found_nb:
+            try:
+                (dest / f"{module}.py").write_text(extract_module_source(found_nb[module], module, course),
+                                                   encoding="utf-8")
+            except NotebookProblem as problem:
+                problems[module] = Problem(problem.en, problem.ko)
+    return problems
+
+
+def run_autograder(root: Path | None = None) -> dict:
+    """Grade ROOT/submission with ROOT/source's pack; write and return ROOT/results/results.json."""
+    root = Path(root or os.environ.get(ROOT_ENV) or "/autograder")
+    source, results_dir = root / "source", root / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        results = _grade(root, source)
+    except Exception as exc:  # the student must see something, never an empty autograder
+        results = failure_results(f"The autograder failed: {type(exc).__name__}: {exc}",
+                                  f"채점기가 실패했습니다: {type(exc).__name__}: {exc}")
+    results["execution_time"] = int(round(time.monotonic() - started))
+    (results_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n",
+                                              encoding="utf-8")
+    return results
+
+
+def _grade(root: Path, source: Path) -> dict:
+    from ..course import load_course
+    from ..grading.runner import Scorer
+    from .notebooks import apply_problems
+    from .pack import home_env
+
+    config_path = source / CONFIG_NAME
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    course = load_course()
+    modules = [course.module(m).name for m in config.get("modules") or course.names]
+    lang = config.get("lang", "ko")
+    submission = root / "submission"
+    if not submission.is_dir():
+        return failure_results(f"no submission folder ({submission})", f"제출 폴더가 없습니다 ({submission})")
+    work = Path(tempfile.mkdtemp(prefix="torchdojo-submission-"))
+    os.chmod(work, 0o755)
+    try:
+        problems = collect_submission(submission, work, modules)
+        if not any(work.iterdir()) and not problems:
+            names = ", ".join(f"{m}.py" for m in modules)
+            return failure_results(f"No exercise files found in your submission: upload {names} "
+                                   "(or notebooks of the same names).",
+                                   f"제출물에서 연습 문제 파일을 찾지 못했습니다: {names} 파일(또는 같은 이름의 "
+                                   "노트북)을 올리세요.")
+        with home_env(source / PACK_NAME):
+            with Scorer(device=config.get("device", "cpu"), seed=config.get("seed"), lang=lang,
+                        course=course) as scorer:
+                report = scorer.score(work, modules, extra_hidden=[source, submission])
+        apply_problems(report, problems, lang)
+        report.submission = str(submission)
+        return to_gradescope(report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m torchdojo.release.gradescope",
+                                     description="Grade ROOT/submission, write ROOT/results/results.json.")
+    parser.add_argument("--root", default=None, help=f"the autograder root (default: ${ROOT_ENV} or /autograder)")
+    args = parser.parse_args(argv)
+    results = run_autograder(Path(args.root) if args.root else None)
+    print(f"torchdojo: score {results.get('score')} written to results.json", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

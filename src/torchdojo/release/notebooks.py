@@ -1,0 +1,268 @@
+"""Returned notebooks as submissions: answer cells back into ``<module>.py`` files.
+
+A notebook of module M contributes its ``setup`` cell and its answer cells
+(``<exercise>_answer``, nbgrader's ``grade_id``) in notebook order; nothing else (students'
+scratch cells, test cells, markdown) is part of the module. nbgrader's autograde executes the
+same answer cells, so both graders see the same code.
+
+``grade_notebooks(ROOT)`` grades ``ROOT/<student>/<assignment>/*.ipynb`` (nbgrader's
+``submitted/`` folder, or a course folder holding one) with the sandboxed engine: one
+fork server per process instead of one Jupyter kernel per notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..course import Course, load_course
+from ..errors import UsageError
+from ..grading.report import ItemResult, SubmissionReport
+from .notebook import SETUP_ID, answer_id
+
+
+class NotebookProblem(UsageError):
+    """A returned notebook that cannot be turned into a module (bilingual message)."""
+
+    def __init__(self, en: str, ko: str):
+        super().__init__(en)
+        self.en, self.ko = en, ko
+
+
+class Problem(str):
+    """A per-module message (str, in English) that also carries the Korean text."""
+
+    ko: str
+    en: str
+
+    def __new__(cls, en: str, ko: str = "") -> "Problem":
+        obj = super().__new__(cls, en)
+        obj.en, obj.ko = en, ko or en
+        return obj
+
+
+_MAGIC = re.compile(r"^(\s*)([%!].*)$")
+
+
+def _cell_source(cell: dict, where: str) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(s, str) for s in source):
+        return "".join(source)
+    if isinstance(source, str):
+        return source
+    raise NotebookProblem(f"{where}: the cell's source is not text", f"{where}: 셀의 내용이 텍스트가 아닙니다")
+
+
+def _python_only(source: str) -> str:
+    """IPython magics and shell escapes (`%time`, `!pip`) become comments: a module is plain Python."""
+    return "\n".join(_MAGIC.sub(r"\1# (notebook-only, not run) \2", line) for line in source.split("\n"))
+
+
+def read_notebook(nb_path: Path) -> dict:
+    nb_path = Path(nb_path)
+    name = nb_path.name
+    try:
+        raw = nb_path.read_bytes()
+    except OSError as exc:
+        raise NotebookProblem(f"{name}: cannot read the notebook ({exc.strerror or exc})",
+                              f"{name}: 노트북을 읽을 수 없습니다 ({exc.strerror or exc})") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise NotebookProblem(f"{name}: not a notebook (not UTF-8 text)",
+                              f"{name}: 노트북이 아닙니다 (UTF-8 텍스트가 아님)") from exc
+    except json.JSONDecodeError as exc:
+        raise NotebookProblem(
+            f"{name}: not a valid notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
+            "open it in Jupyter, save it, and hand it in again",
+            f"{name}: 올바른 노트북이 아닙니다: {exc.lineno}번째 줄 {exc.colno}번째 칸의 JSON이 잘못되었습니다 "
+            f"({exc.msg}). Jupyter에서 열어 저장한 뒤 다시 제출하세요") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookProblem(f"{name}: not a notebook (no list of cells)", f"{name}: 노트북이 아닙니다 (셀 목록이 없음)")
+    if not data["cells"]:
+        raise NotebookProblem(f"{name}: the notebook has no cells", f"{name}: 노트북에 셀이 하나도 없습니다")
+    return data
+
+
+def _grade_id(cell: object) -> str | None:
+    if not isinstance(cell, dict):
+        return None
+    meta = cell.get("metadata")
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    gid = nbg.get("grade_id") if isinstance(nbg, dict) else None
+    return gid if isinstance(gid, str) else None
+
+
+def extract_module_source(nb_path: Path, module: str, course: Course | None = None) -> str:
+    """The module's Python source from a notebook: the setup cell, then the answer cells.
+
+    Raises NotebookProblem (a UsageError naming the file and the cell) for a notebook that
+    is not valid JSON, has no cells, or lacks an answer cell (deleted, or its grade_id renamed)."""
+    course = course or load_course()
+    mod = course.module(module)
+    nb_path = Path(nb_path)
+    data = read_notebook(nb_path)
+    name = nb_path.name
+    wanted = {answer_id(ex): ex for ex in mod.exercises}
+    chosen: dict[str, int] = {}
+    strangers: list[str] = []
+    for index, cell in enumerate(data["cells"]):
+        gid = _grade_id(cell)
+        if gid is None:
+            continue
+        if gid in wanted or gid == SETUP_ID:
+            chosen.setdefault(gid, index)  # a duplicated id: the first counts (as nbgrader does)
+        elif isinstance(cell, dict) and ((cell.get("metadata") or {}).get("nbgrader") or {}).get("solution"):
+            strangers.append(f"cell {index + 1} ({gid!r})")
+    missing = [gid for gid in [SETUP_ID, *wanted] if gid not in chosen]
+    if missing:
+        extra_en = f"; answer cells with unknown names: {', '.join(strangers)}" if strangers else ""
+        extra_ko = f" (이름을 알 수 없는 답안 셀: {', '.join(strangers)})" if strangers else ""
+        listed = ", ".join(repr(g) for g in missing)
+        raise NotebookProblem(
+            f"{name}: cell {listed} of {mod.name} is missing (deleted, or its grade_id was renamed){extra_en}; "
+            f"start from a fresh copy of the released notebook and paste your code into its answer cells",
+            f"{name}: {mod.name}의 셀 {listed}이(가) 없습니다 (지웠거나 grade_id 이름을 바꿨습니다){extra_ko}. "
+            f"배포된 노트북을 새로 받아 답안 셀에 코드를 옮겨 붙이세요")
+    chunks = [f"# {mod.name}: from the notebook {name} (setup cell and answer cells)"]
+    for index in sorted(chosen.values()):
+        cell = data["cells"][index]
+        gid = _grade_id(cell)
+        where = f"{name}: cell {index + 1} ({gid!r})"
+        if cell.get("cell_type") != "code":
+            raise NotebookProblem(f"{where} is a {cell.get('cell_type')} cell, not a code cell",
+                                  f"{where}이(가) 코드 셀이 아니라 {cell.get('cell_type')} 셀입니다")
+        chunks.append(f"# --- cell {gid} ---\n{_python_only(_cell_source(cell, where))}")
+    return "\n\n\n".join(chunks).rstrip() + "\n"
+
+
+def find_notebooks(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
+
+
+def notebook_for(folder: Path, module: str) -> Path | None:
+    """The notebook of `module` in an assignment folder: `<module>.ipynb`, else the only one."""
+    preferred = Path(folder) / f"{module}.ipynb"
+    if preferred.is_file():
+        return preferred
+    found = find_notebooks(folder)
+    return found[0] if found else None
+
+
+def module_of_folder(name: str, course: Course) -> str | None:
+    for mod in course.modules:
+        if name == mod.name:
+            return mod.name
+    return None
+
+
+def notebooks_to_submission(student_dir: Path, dest: Path, course: Course | None = None) -> dict[str, str]:
+    """Write `<module>.py` into `dest` for every `<assignment>/*.ipynb` of one student.
+
+    Returns {module: message} for notebooks that could not be read (invalid JSON, no cells,
+    a renamed or missing answer cell): those modules get no file. Messages are `Problem`s
+    (str in English, `.ko` in Korean). Assignment folders that are not course modules are ignored."""
+    course = course or load_course()
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    problems: dict[str, str] = {}
+    for folder in sorted(p for p in Path(student_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        module = module_of_folder(folder.name, course)
+        if module is None:
+            continue
+        candidates = find_notebooks(folder)
+        if not candidates:
+            continue
+        preferred = notebook_for(folder, module)
+        ordered = [preferred] + [c for c in candidates if c != preferred]
+        first_problem: NotebookProblem | None = None
+        for nb in ordered:
+            try:
+                source = extract_module_source(nb, module, course)
+            except NotebookProblem as problem:
+                first_problem = first_problem or problem
+                continue
+            (dest / f"{module}.py").write_text(source, encoding="utf-8")
+            first_problem = None
+            break
+        if first_problem is not None:
+            problems[module] = Problem(first_problem.en, first_problem.ko)
+    return problems
+
+
+def apply_problems(report: SubmissionReport, problems: dict[str, str], lang: str = "ko") -> SubmissionReport:
+    """Every item of a module with a notebook problem: 0 points, status error, that message."""
+    for module in report.modules:
+        problem = problems.get(module.name)
+        if problem is None:
+            continue
+        en = getattr(problem, "en", str(problem))
+        ko = getattr(problem, "ko", str(problem))
+        messages = {"ko": ko, "en": en}
+        items = module.items or [ItemResult("(notebook)", 0, 0, "error")]
+        module.items = [ItemResult(i.name, 0, i.max_score, "error", messages.get(lang) or en, dict(messages))
+                        for i in items]
+    return report
+
+
+# -- a class of notebooks ---------------------------------------------------------------------
+
+def notebook_class_root(root: Path, course: Course | None = None) -> Path | None:
+    """`root` (or `root/submitted` in an nbgrader course folder) if it holds
+    `<student>/<assignment>/*.ipynb` for a course module; else None (a folder of .py submissions)."""
+    course = course or load_course()
+    root = Path(root)
+    candidates = [root / "submitted", root] if (root / "nbgrader_config.py").is_file() else [root]
+    for base in candidates:
+        if not base.is_dir():
+            continue
+        for student in base.iterdir():
+            if not student.is_dir() or student.name.startswith("."):
+                continue
+            for folder in student.iterdir():
+                if folder.is_dir() and module_of_folder(folder.name, course) and find_notebooks(folder):
+                    return base
+    return None
+
+
+def grade_notebooks(root: Path, *, jobs: int | None = None, modules: Iterable[str] | None = None,
+                    device: str = "auto", seed: int | None = None, lang: str = "ko", skip: Iterable[str] = (),
+                    on_start: Callable[[int, str], None] | None = None) -> Iterator[SubmissionReport]:
+    """Grade `ROOT/<student>/<assignment>/*.ipynb` like `runner.grade` grades .py folders.
+
+    Each student's answer cells become `<module>.py` files in a private temporary folder,
+    graded with the sandboxed engine (the returned notebooks and the converted copies are
+    hidden from student code). A broken notebook costs only its module, with its message."""
+    from ..grading.runner import class_submissions, grade_folders
+
+    course = load_course()
+    base = notebook_class_root(root, course) or Path(root)
+    skipped = set(skip)
+    students = [s for s in class_submissions(base) if s[0] not in skipped]
+    modules = [course.module(m).name for m in modules] if modules else None
+    work = Path(tempfile.mkdtemp(prefix="torchdojo-notebooks-"))
+    os.chmod(work, 0o700)
+    try:
+        problems: dict[str, dict[str, str]] = {}
+        paths: dict[str, Path] = {}
+        for student, folder in students:
+            problems[student] = notebooks_to_submission(folder, work / student, course)
+            paths[student] = folder
+        reports = grade_folders([(student, work / student) for student, _ in students], jobs=jobs,
+                                modules=modules, device=device, seed=seed, lang=lang,
+                                hidden=[work, Path(root), base], on_start=on_start)
+        for report in reports:
+            student = report.student or ""
+            report.submission = str(paths.get(student, report.submission))
+            yield apply_problems(report, problems.get(student, {}), lang)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+__all__ = ["extract_module_source", "notebooks_to_submission", "apply_problems", "grade_notebooks",
+           "notebook_class_root", "NotebookProblem", "Problem", "read_notebook"]
