@@ -86,3 +86,11 @@ def test_cuda_asked_without_gpu_says_so():
     proc = run("check", "reference", "--device", "cuda", "--module", "01")
     assert proc.returncode == 2
     assert "CUDA" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_gradescope_format_is_results_json():
+    proc = run("check", "reference", "--module", "01_tensors", "--format", "gradescope", "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
+    assert all(t["status"] == "passed" and t["name"] for t in data["tests"])

@@ -221,11 +221,11 @@ def test_grade_notebooks_grades_the_others_and_explains_the_broken(tensors_noteb
     reports = {r.student: r for r in grade_notebooks(root, jobs=1, modules=[MODULE], device="cpu", seed=7,
                                                       lang="en")}
     assert set(reports) == set(made) | {"unsolved"}
-    assert reports["good"].score == 15 and reports["unsolved"].score == 0
+    assert reports["good"].score == reports["good"].max_score > 0 and reports["unsolved"].score == 0
     assert reports["good"].submission == str(root / "submitted" / "good")
     for student in ("badjson", "nocells", "renamed", "markdown"):
         module = reports[student].modules[0]
-        assert module.score == 0 and module.max_score == 15
+        assert module.score == 0 and module.max_score == reports["good"].max_score
         assert {i.status for i in module.items} == {"error"}
         assert all("01_tensors.ipynb" in i.message and i.messages["ko"] for i in module.items)
 
@@ -330,3 +330,20 @@ class Keeper:
     # the fallback keeps the stub and hides the whole reference class in a top-level region
     keeper = strip_solutions(parts.exercises[2].answer)
     assert "secret" not in keeper and "class Keeper" in keeper
+
+
+def test_grade_command_takes_a_folder_of_returned_notebooks(tensors_notebooks, tmp_path):
+    """`torchdojo grade` itself (the CLI, two workers) on ROOT/<student>/<assignment>/*.ipynb."""
+    from helpers import run
+
+    root = tmp_path / "submitted"
+    for student, source in (("solved", tensors_notebooks[0]), ("unsolved", tensors_notebooks[1])):
+        folder = root / student / MODULE
+        folder.mkdir(parents=True)
+        shutil.copyfile(source, folder / f"{MODULE}.ipynb")
+    proc = run("grade", str(root), "--json", "--module", MODULE, "-j", "2", "--device", "cpu",
+               "--results", str(tmp_path / "journal.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    subs = {s["student"]: s for s in json.loads(proc.stdout)["submissions"]}
+    assert subs["solved"]["score"] == subs["solved"]["max_score"] > 0
+    assert subs["unsolved"]["score"] == 0
