@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.torchdojo-installed
 TEST_STAMP := $(VENV)/.torchdojo-test-installed
 DIR ?= exercises
+# The suite runs on 2 processes (2 cores in CI); tests of one module stay together.
+PYTEST_PARALLEL ?= -n 2 --dist loadscope
 
 .PHONY: check test watch install clean-venv
 
@@ -29,7 +31,7 @@ watch: $(STAMP)
 	$(BIN)/torchdojo watch $(DIR)
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

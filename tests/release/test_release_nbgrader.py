@@ -62,7 +62,9 @@ def test_course_layout_and_release_hold_no_solution_or_hidden_test(course, secre
         assert marker not in text
     assert not leaked("\n".join(source_of(c) for c in cells(released)), secret_lines)
     points = {grade_id(c): c["metadata"]["nbgrader"].get("points") for c in cells(released) if grade_id(c)}
-    assert sum(p for p in points.values() if p) == 15
+    from torchdojo.release.points import item_points
+
+    assert sum(p for p in points.values() if p) == sum(item_points([MODULE], release_helpers.ROOT / "graders")[MODULE].values())
     answers = [c for c in cells(released) if (grade_id(c) or "").endswith("_answer")]
     assert len(answers) == 6 and all("raise NotImplementedError()" in source_of(c) for c in answers)
     assert json.loads(text)["metadata"]["kernelspec"]["name"] == "python3"
@@ -107,7 +109,13 @@ def test_nbgrader_autograde_and_export_match_torchdojo_grade(course):
     assert done.returncode == 0, done.stderr[-3000:]
     with open(course / "grades.csv", newline="", encoding="utf-8") as fh:
         rows = {row["student_id"]: row for row in csv.DictReader(fh)}
-    assert float(rows["solved"]["score"]) == 15.0 and float(rows["solved"]["max_score"]) == 15.0
+    from torchdojo.release.points import item_points
+
+    points = item_points([MODULE], release_helpers.ROOT / "graders")[MODULE]
+    full = sum(points.values())
+    solved_in_partial = {"flatten_images", "pairwise_sum", "numpy_view"}
+    partial_points = sum(v for k, v in points.items() if k.split(".")[0] in solved_in_partial)
+    assert float(rows["solved"]["score"]) == full and float(rows["solved"]["max_score"]) == full
     assert float(rows["unsolved"]["score"]) == 0.0
     nb_partial = float(rows["partial"]["score"])
 
@@ -120,8 +128,8 @@ def test_nbgrader_autograde_and_export_match_torchdojo_grade(course):
     started = time.monotonic()
     reports = {r.student: r for r in grade_notebooks(course, jobs=2, modules=[MODULE], seed=11, lang="en")}
     torchdojo_seconds = time.monotonic() - started
-    assert reports["solved"].score == 15 and reports["unsolved"].score == 0
-    assert reports["partial"].score == nb_partial == 7  # flatten_images 3 + pairwise_sum 2 + numpy_view 2
+    assert reports["solved"].score == full and reports["unsolved"].score == 0
+    assert reports["partial"].score == nb_partial == partial_points
     print(f"\nnbgrader autograde: {nbgrader_seconds:.1f} s, torchdojo grade: {torchdojo_seconds:.1f} s (3 notebooks)")
 
 

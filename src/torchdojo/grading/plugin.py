@@ -64,26 +64,22 @@ def item_of(item: pytest.Item) -> tuple[str, float]:
 def _context(config: pytest.Config) -> GradingContext:
     ctx = config.stash.get(CONTEXT, None)
     if ctx is None:  # run by hand with plain pytest: build one from the options
-        from ..course import reference_dir
+        from ..course import graders_dir, project_root, reference_dir
+        from ..sandbox.isolation import available_tier
         from ..sandbox.zygote import Zygote
+        from .context import make_data_root
 
         submission = config.getoption("--submission")
         if not submission:
             raise pytest.UsageError("give --submission DIR (the student's folder)")
         seed = config.getoption("--td-seed")
-        from ..course import graders_dir, project_root
-        from ..sandbox.isolation import available_tier
-
-        from .context import make_data_root
-
-        tier = available_tier()
+        reference = Path(config.getoption("--reference") or reference_dir()).resolve()
         data_root = make_data_root()  # before any worker, so every worker sees it
         ctx = GradingContext(
-            data_root=data_root, shared=[data_root],
-            zygote=Zygote().start(), submission=Path(submission).resolve(), tier=tier,
-            hidden=[str(graders_dir()), str(project_root() / ".git")],
-            reference=Path(config.getoption("--reference") or reference_dir()).resolve(),
+            zygote=Zygote().start(), submission=Path(submission).resolve(), reference=reference,
             device=config.getoption("--td-device"), seed=seed if seed is not None else random.randrange(2**31),
+            tier=available_tier(), hidden=[str(graders_dir()), str(reference), str(project_root() / ".git")],
+            data_root=data_root, shared=[data_root],
         )
         config.stash[CONTEXT] = ctx
         config.add_cleanup(ctx.close_references)

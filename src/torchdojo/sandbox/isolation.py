@@ -4,7 +4,7 @@
 mount, IPC and UTS namespaces. Inside: a fresh /proc (no host processes), no network (only
 a down loopback), the graders, the reference, the project's .git and the original
 submission folders hidden under empty tmpfs mounts, a private tmpfs scratch holding a
-copy of the submission, and, when torchdojo runs as root, uid/gid 65534 ("nobody") with
+copy of the submission, and, when torchdojo runs as root, an unprivileged uid of its own with
 no_new_privs, so nothing outside the scratch is writable. When the namespace's first
 process ends, the kernel kills every process left in it (detached children included).
 
@@ -35,6 +35,14 @@ MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 MS_REC, MS_PRIVATE = 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 NOBODY = 65534
+# As root, each worker gets its own unprivileged uid from this range (no passwd entry needed):
+# then RLIMIT_NPROC caps one submission's processes, not the sum of all workers running at once,
+# and two students graded side by side cannot signal each other's processes.
+WORKER_UIDS = range(200_000, 260_000)
+
+
+def worker_uid(serial: int) -> int:
+    return WORKER_UIDS[(os.getpid() * 7919 + serial) % len(WORKER_UIDS)]
 
 TIERS = ("namespaces", "basic")
 
@@ -172,8 +180,8 @@ def mount_proc() -> None:
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 
-def drop_privileges(tier: str) -> bool:
-    """As root: become nobody for good (what the student's code runs as); True if it did.
+def drop_privileges(tier: str, uid: int = NOBODY) -> bool:
+    """As root: become `uid` for good (what the student's code runs as); True if it did.
 
     Without namespaces, only when nobody can still import Python's standard library."""
     if os.getuid() != 0 or os.environ.get("TORCHDOJO_KEEP_ROOT"):
@@ -181,8 +189,8 @@ def drop_privileges(tier: str) -> bool:
     if tier != "namespaces" and not nobody_can_import():
         return False
     os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
     _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     return True
 
@@ -279,9 +287,9 @@ def available_tier() -> str:
 
 def describe(tier: str) -> str:
     if tier == "namespaces":
-        who = "uid 65534" if os.getuid() == 0 else "user namespace"
+        who = "an unprivileged uid per worker" if os.getuid() == 0 else "user namespace"
         return f"namespaces (pid, net, mount, ipc, uts; {who}; hidden graders/reference; tmpfs scratch) + rlimits"
-    who = "uid 65534, " if os.getuid() == 0 and nobody_can_import() else ""
+    who = "an unprivileged uid per worker, " if os.getuid() == 0 and nobody_can_import() else ""
     return f"basic ({who}process group, rlimits, scratch copy, network audit hook; no namespaces on this machine)"
 
 

@@ -8,6 +8,7 @@ grading plugin turns into an item status.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -21,7 +22,10 @@ from . import wire
 from .explain import explain_exception
 from .limits import Limits
 from .worker import WorkerSpec
+from .isolation import worker_uid
 from .zygote import Zygote, mark_process_has_graded
+
+_SERIAL = itertools.count()
 
 
 # -- what can go wrong, as the scorer sees it --------------------------------------------
@@ -206,6 +210,7 @@ class RemoteModule:
             hidden=self.hidden,
             shared=list(self.shared),
             tier=self.tier,
+            uid=worker_uid(next(_SERIAL)),
         )
         self._output_path = output
         mark_process_has_graded()

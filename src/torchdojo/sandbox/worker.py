@@ -46,6 +46,7 @@ class WorkerSpec:
     tier: str = "basic"
     scratch_bytes: int = 256 * 1024**2
     max_processes: int = 256
+    uid: int = 65534  # who runs the student's code when torchdojo runs as root
 
 
 # -- process set-up ----------------------------------------------------------------------
@@ -72,7 +73,7 @@ def write_scratch(spec: WorkerSpec) -> None:
     from .isolation import nobody_can_import
 
     dropping = os.getuid() == 0 and not os.environ.get("TORCHDOJO_KEEP_ROOT")
-    owner = 65534 if dropping and (spec.tier == "namespaces" or nobody_can_import()) else None
+    owner = spec.uid if dropping and (spec.tier == "namespaces" or nobody_can_import()) else None
     for name, data in spec.files.items():
         target = os.path.join(spec.scratch, os.path.basename(name))
         with open(target, "wb") as fh:
@@ -122,7 +123,7 @@ def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
     if spec.tier != "namespaces":
         write_scratch(spec)
     os.chdir(spec.scratch)
-    if isolation.drop_privileges(spec.tier) or spec.tier == "namespaces":
+    if isolation.drop_privileges(spec.tier, spec.uid) or spec.tier == "namespaces":
         resource.setrlimit(resource.RLIMIT_NPROC, (spec.max_processes, spec.max_processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (spec.file_bytes, spec.file_bytes))
