@@ -97,24 +97,33 @@ def test_list_shows_every_module_and_the_last_check(tmp_path):
     assert after["items_passed"] == len(first["items"]) and not after["modules"][1]["checked"]
 
 
-def _read_until(proc: subprocess.Popen, pattern: str, timeout: float) -> str:
-    """Read the child's stdout line by line until `pattern` appears (or fail after `timeout`)."""
-    import selectors
+class _Output:
+    """The child's stdout read straight from the pipe (no buffered readline: select() cannot see
+    lines already sitting in Python's buffer)."""
 
-    seen = ""
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    while pattern not in seen:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"no {pattern!r} within {timeout} s; got:\n{seen[-3000:]}")
-        if sel.select(left):
-            line = proc.stdout.readline()
-            if not line:
-                raise AssertionError(f"watch ended early:\n{seen[-3000:]}")
-            seen += line
-    return seen
+    def __init__(self, proc: subprocess.Popen):
+        self.fd = proc.stdout.fileno()
+        self.text = ""
+        self.seen = 0
+
+    def until(self, pattern: str, timeout: float) -> str:
+        """Text after the previous match up to and including the next `pattern`."""
+        import select
+
+        deadline = time.monotonic() + timeout
+        while pattern not in self.text[self.seen:]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {pattern!r} within {timeout} s; got:\n{self.text[self.seen:][-3000:]}")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    raise AssertionError(f"watch ended early:\n{self.text[-3000:]}")
+                self.text += chunk.decode("utf-8", "replace")
+        end = self.text.index(pattern, self.seen) + len(pattern)
+        part, self.seen = self.text[self.seen:end], end
+        return part
 
 
 @pytest.mark.slow
@@ -123,20 +132,21 @@ def test_watch_regrades_a_saved_module(tmp_path):
     shutil.copytree(ROOT / "exercises", sub, ignore=shutil.ignore_patterns(".torchdojo"))
     env = {**os.environ, "TORCHDOJO_LANG": "en", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "torchdojo", "watch", str(sub), "--device", "cpu"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     try:
-        first = _read_until(proc, "save a file to re-grade", timeout=240)
+        output = _Output(proc)
+        first = output.until("save a file to re-grade", timeout=240)
         assert "01_tensors: 0/" in first
         saved = time.monotonic()
         shutil.copyfile(ROOT / "reference" / "01_tensors.py", sub / "01_tensors.py")
-        second = _read_until(proc, "save a file to re-grade", timeout=60)
+        second = output.until("save a file to re-grade", timeout=60)
         latency = time.monotonic() - saved
         assert "re-graded: 01_tensors (" in second and re.search(r"01_tensors: (\d+)/\1\b", second), second
         print(f"watch re-grade latency: {latency:.2f} s")
         assert latency < 30
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
-        assert "watch stopped" in proc.stdout.read()
+        assert "watch stopped" in output.text + os.read(output.fd, 65536).decode("utf-8", "replace")
     finally:
         if proc.poll() is None:
             proc.kill()

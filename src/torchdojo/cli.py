@@ -214,10 +214,16 @@ def watch(directory: Path | None, device: str, lang: str | None, artifacts_dir: 
               help="Journal of results, one JSON line per student, written as each is graded "
                    "(default: .torchdojo/grades-<ROOT name>.jsonl).")
 @click.option("--resume", is_flag=True, help="Skip the students already in the journal (same seed as before).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: this machine (-j processes); dask: a Dask cluster (pip install 'torchdojo[cluster]').")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --executor dask: the scheduler to use (default: start a LocalCluster here).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="With --executor dask: LocalCluster processes, or workers to wait for with --scheduler.")
 @library_errors
 def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed: int | None,
           csv_path: Path | None, jobs: int | None, lang: str | None, results_path: Path | None,
-          resume: bool) -> None:
+          resume: bool, executor: str, scheduler: str | None, workers: int | None) -> None:
     """Grade a whole class: every subfolder of ROOT is one student's submission.
 
     Results are journaled as they come, so an interrupted run loses nothing: run it again
@@ -227,6 +233,7 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     Example:
         torchdojo grade submissions/ --csv grades.csv -j 2
         torchdojo grade submissions/ --resume
+        torchdojo grade submissions/ --executor dask --scheduler tcp://10.0.0.5:8786
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -251,9 +258,23 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     seed = journal.seed if journal.seed is not None else seed
     todo = [name for name, _ in subs if name not in journal.done]
     err = _console(stderr=True)
-    grader = grade_notebooks if notebooks is not None else run_grade
-    results = grader(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang,
-                     skip=journal.done, on_start=journal.start)
+    worker_counts: dict[str, int] = {}
+    if executor == "dask":
+        if jobs is not None:
+            raise UsageError("-j is for --executor local; with dask use --workers")
+        if notebooks is not None:
+            raise UsageError("--executor dask grades folders of .py files; grade notebooks with --executor local")
+        from .grading.cluster import grade_dask
+
+        results = grade_dask(root, scheduler=scheduler, workers=workers, modules=modules or None, device=device,
+                             seed=seed, lang=lang, skip=journal.done, on_start=journal.start,
+                             on_worker_counts=worker_counts.update)
+    else:
+        if scheduler is not None or workers is not None:
+            raise UsageError("--scheduler and --workers go with --executor dask")
+        grader = grade_notebooks if notebooks is not None else run_grade
+        results = grader(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang,
+                         skip=journal.done, on_start=journal.start)
     if err.is_terminal and todo:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err) as progress:
@@ -267,6 +288,8 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     reports = sorted(journal.done.values(), key=lambda r: r.student or "")
     if not as_json:
         err.print(f"results journal: {journal.path}", markup=False, highlight=False)
+        for address, count in sorted(worker_counts.items()):
+            err.print(f"  {address}: {count} graded", markup=False, highlight=False)
     if csv_path:
         csv_path.write_text(class_csv(reports, names), encoding="utf-8")
     if as_json:

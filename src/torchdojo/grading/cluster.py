@@ -24,6 +24,7 @@ error for that student and the batch goes on.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -33,7 +34,6 @@ import tempfile
 import threading
 import uuid
 from collections import Counter, OrderedDict
-from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -47,10 +47,12 @@ WAIT_FOR_WORKERS_S = 600  # with --scheduler: how long to wait for the first (or
 CONNECT_TIMEOUT_S = 30
 RETRIES = 1  # a submission is tried at most twice
 # For the scheduler of a LocalCluster started here (put the same in the config of a real one):
-# a submission whose worker died twice ends as KilledWorker (default: 3 deaths), and a worker
+# a submission whose worker died twice ends as KilledWorker (Dask default: after 4), a worker
 # holds only the task it runs, so a death makes no innocent queued submission "suspicious".
 SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": RETRIES,
                     "distributed.scheduler.worker-saturation": 1.0}
+# no dashboard; its HTTP server (health, metrics) on a free local port, not 8787 (often taken)
+LOCAL_SCHEDULER_KWARGS = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
 
 
 def _import_distributed() -> Any:
@@ -81,11 +83,13 @@ def course_bundle(graders: Path, reference: Path) -> dict[str, bytes]:
     return files
 
 
+@functools.lru_cache(maxsize=None)
 def package_fingerprint() -> str:
     """A hash of the torchdojo code that grading runs (course, grading, sandbox, coursekit).
 
     The client's and every worker's must be equal: the same graders on another version of the
-    sandbox or the coursekit could score differently.
+    sandbox or the coursekit could score differently. Computed once per process (at its first
+    use), so a worker whose installation changed on disk after it started is refused too.
     """
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
@@ -148,8 +152,8 @@ _SCORERS: "OrderedDict[tuple, Any]" = OrderedDict()  # (run, device, seed, lang)
 _MAX_SCORERS = 2
 
 
-def _unpack(run: str, bundle: dict[str, bytes]) -> Path:
-    home = Path(tempfile.mkdtemp(prefix="torchdojo-course-"))
+def _unpack(run: str, bundle: dict[str, bytes], parent: str | None = None) -> Path:
+    home = Path(tempfile.mkdtemp(prefix="torchdojo-course-", dir=parent))
     os.chmod(home, 0o700)
     for name, content in bundle.items():
         target = home / name
@@ -201,7 +205,8 @@ def _plugin_class() -> type:
                     raise RuntimeError(
                         f"torchdojo on worker {worker.address} differs from the client's "
                         f"(code fingerprint {mine} != {self.fingerprint}); install the same torchdojo on every worker")
-                _unpack(self.run, self.bundle)
+                # in the worker's own folder: Dask purges it if the worker is killed before teardown
+                _unpack(self.run, self.bundle, getattr(worker, "local_directory", None))
 
             def teardown(self, worker: Any) -> None:
                 _forget(self.run)
@@ -250,14 +255,15 @@ def grade_submission(student: str, files: dict[str, bytes | int | None], modules
     """
     from distributed import get_worker
 
-    address = get_worker().address
+    worker = get_worker()
+    address = worker.address
     run = options["run"]
     with _LOCK:
         home = _HOMES.get(run)
         if home is None:
             raise RuntimeError(f"worker {address} has no course for run {run} (its plugin failed to set up)")
         scorer = _scorer_for(run, home, options)
-        staging = Path(tempfile.mkdtemp(prefix="torchdojo-submission-"))
+        staging = Path(tempfile.mkdtemp(prefix="torchdojo-submission-", dir=getattr(worker, "local_directory", None)))
         try:
             folder = staging / "submission"
             write_submission(folder, files)
@@ -308,7 +314,8 @@ def _connect(distributed: Any, scheduler: str | None, workers: int | None, n_tas
         n = max(1, min(workers or len(os.sched_getaffinity(0)), n_tasks))
         with dask.config.set(SCHEDULER_CONFIG):  # the scheduler runs in this process
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR)
+                                               dashboard_address=None, scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
+                                               silence_logs=logging.ERROR)
         try:
             client = distributed.Client(cluster, set_as_default=False)
         except BaseException:
@@ -383,9 +390,10 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
     client = cluster = None
     pending: dict[Any, tuple[Any, str, Path]] = {}  # key -> (future, student, folder)
     counts: Counter[str] = Counter()
+    client_device = resolve_device(device) if scheduler is None else None  # this machine: before starting workers
     try:
         client, cluster = _connect(distributed, scheduler, workers, len(subs))
-        client_device = resolve_device(device) if cluster is not None else _cluster_device(client, device)
+        client_device = client_device or _cluster_device(client, device)
         try:
             client.register_plugin(_plugin_class()(run, bundle, package_fingerprint()), name=plugin_name)
         except Exception as exc:
@@ -404,11 +412,13 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
             _, student, path = pending.pop(future.key)
             try:
                 data = future.result()
-            except CancelledError as exc:
-                # the scheduler was lost or restarted: stop, keep what was graded, grade the rest on --resume
-                raise TorchdojoError(f"the Dask cluster dropped the grading of {student} ({_describe(exc)}); "
-                                     "the results so far are kept, run again with --resume") from exc
-            except Exception as exc:  # KilledWorker (died twice), or grading raised twice
+            except Exception as exc:
+                if future.status != "error":
+                    # cancelled or lost (scheduler gone or restarted): the cluster failed, not this
+                    # submission. Stop; what was graded is journaled, --resume grades the rest.
+                    raise TorchdojoError(f"the Dask cluster dropped the grading of {student} ({_describe(exc)}); "
+                                         "the results so far are kept, run again with --resume") from exc
+                # the task erred: KilledWorker (its worker died twice) or grading raised twice
                 counts["(failed)"] += 1
                 report = failed_report(student, str(path), names or course.names, _describe(exc),
                                        device=client_device, seed=seed, lang=lang)
