@@ -34,7 +34,7 @@ def explain_exception(info: dict, limits: Limits) -> tuple[str, str] | None:
         return ("infinite recursion: maximum recursion depth exceeded (does a function call itself forever?)",
                 "무한 재귀: 최대 재귀 깊이를 넘었습니다 (함수가 자기 자신을 끝없이 호출하나요?)")
     if tp == "PermissionError" or "Read-only file system" in message:
-        return ("tried to change a file outside its own scratch folder (not allowed while grading)",
-                "자기 작업 폴더 밖의 파일을 바꾸려고 했습니다 (채점 중에는 허용되지 않습니다)") \
+        return ("tried to open or change a file outside its own scratch folder (not allowed while grading)",
+                "자기 작업 폴더 밖의 파일을 열거나 바꾸려고 했습니다 (채점 중에는 허용되지 않습니다)") \
             if ("Permission denied" in message or "Read-only" in message) else None
     return None
