@@ -69,7 +69,8 @@ class Scorer:
         if self.zygote is None:
             self.device = resolve_device(self.device)
             self.tier = self.isolation or available_tier()
-            self.hidden = [str(self.graders), str(self.reference), str(project_root() / ".git")]
+            root = project_root()  # tests/ holds mutants: near-copies of the reference
+            self.hidden = [str(self.graders), str(self.reference), str(root / ".git"), str(root / "tests")]
             self.data_root = make_data_root()
             self.zygote = Zygote().start()
         return self

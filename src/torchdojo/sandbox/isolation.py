@@ -158,12 +158,14 @@ def isolate_filesystem(scratch: str, size_bytes: int, hidden: list[str], shared:
     back read-only from file descriptors opened before the covering mounts.
     """
     keep = {}
-    for path in shared:
-        if os.path.isdir(path):
+    covered = [p for p in SHARED_WRITABLE if os.path.isdir(p) and not os.path.islink(p)]
+    # Python itself may live under /tmp too (a checkout there with its .venv): keep it visible
+    interpreter = [p for p in python_paths() if any(p == c or p.startswith(c + os.sep) for c in covered)]
+    for path in [*shared, *interpreter]:
+        if os.path.isdir(path) and path not in keep:
             keep[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
-    for path in SHARED_WRITABLE:
-        if os.path.isdir(path) and not os.path.islink(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=1777")
+    for path in covered:
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=1777")
     os.makedirs(scratch, mode=0o755, exist_ok=True)
     private_scratch(scratch, size_bytes)
     for path, fd in keep.items():
