@@ -261,13 +261,18 @@ def test_cannot_write_outside_scratch(hostile_scorer, tmp_path):
 def test_searching_the_disk_finds_no_grader_or_reference(hostile_scorer, tmp_path):
     if hostile_scorer.tier != "namespaces":
         pytest.skip("without namespaces the files stay readable (documented fallback)")
-    body = """
+    # the project's own checkout and the temp folders: what the engine promises to hide (another
+    # copy of the course elsewhere on the machine is the instructor's business: README)
+    tops = [str(ROOT), "/tmp", "/var/tmp", "/dev/shm"]
+    direct = [str(ROOT / "graders" / f"test_{MODULE}.py"), str(ROOT / "reference" / f"{MODULE}.py"),
+              str(ROOT / "tests" / "mutants" / f"test_mutants_{MODULE}.py")]
+    body = f"""
         import os, time
         found = []
         start = time.monotonic()
-        for top, dirs, files in os.walk("/"):
+        for top, dirs, files in (step for root in {tops!r} for step in os.walk(root)):
             dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", "lib", "lib64", "bin", "sbin",
-                                                   "etc", "var", "boot", "run")]
+                                                   "etc", "var", "boot", "run", ".venv", "__pycache__")]
             for name in files:
                 if name in ("test_01_tensors.py", "01_tensors.py"):
                     path = os.path.join(top, name)
@@ -281,6 +286,11 @@ def test_searching_the_disk_finds_no_grader_or_reference(hostile_scorer, tmp_pat
                         found.append(text)
             if time.monotonic() - start > 2:
                 break
+        for path in {direct!r}:  # and straight at the known places
+            try:
+                found.append(open(path).read())
+            except OSError:
+                pass
         print("FOUND", len(found), *found)
         return col[:, None] + row[None, :] if not found else found[0]
     """
