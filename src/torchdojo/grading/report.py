@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 SCHEMA = "torchdojo.report/1"
@@ -143,4 +143,4 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionReport:
 
 
 __all__ = ["ItemResult", "ModuleResult", "SubmissionReport", "ClassReport", "to_json", "class_csv",
-           "submission_from_dict", "SCHEMA", "STATUSES", "asdict"]
+           "submission_from_dict", "SCHEMA", "STATUSES"]

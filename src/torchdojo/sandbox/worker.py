@@ -157,9 +157,7 @@ def _memory_range(obj: Any) -> tuple[int, int] | None:
     import torch
 
     try:
-        if isinstance(obj, torch.Tensor) and obj.device.type == "cpu" or (
-            isinstance(obj, torch.Tensor) and obj.device.type == "cuda"
-        ):
+        if isinstance(obj, torch.Tensor) and obj.device.type in ("cpu", "cuda"):
             storage = obj.untyped_storage()
             start = storage.data_ptr()
             return (start, start + storage.nbytes()) if storage.nbytes() else None
