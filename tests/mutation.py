@@ -44,10 +44,36 @@ def build_submission(mutant: Mutant, dest: Path) -> Path:
     return dest
 
 
+_FIXED_ONLY_SCORER = None
+
+
+def fixed_only_scorer():
+    """A scorer that runs only each item's fixed corner cases: the same cases on every seed.
+
+    A mutant caught there is caught on every seed (the fixed cases run on every seed, and one
+    failing case fails its item); a random case can never rescue it.
+    """
+    global _FIXED_ONLY_SCORER
+    if _FIXED_ONLY_SCORER is None:
+        import atexit
+
+        from helpers import SEED
+        from torchdojo.grading.runner import Scorer
+
+        _FIXED_ONLY_SCORER = Scorer(device="cpu", seed=SEED, lang="en", fixed_cases_only=True).start()
+        atexit.register(_FIXED_ONLY_SCORER.close)
+    return _FIXED_ONLY_SCORER
+
+
 def assert_mutant_scored(scorer, mutant: Mutant, tmp_path: Path) -> None:
-    """Grade the mutant and check exactly the `loses` items lose their points."""
+    """Exactly the `loses` items lose their points: on the fixed cases alone (so on every seed)
+    and on a full run with `scorer`'s seed (fixed and random cases)."""
     submission = build_submission(mutant, tmp_path / "submission")
-    report = scorer.score(submission, [mutant.module])
+    for run, label in ((fixed_only_scorer(), "fixed cases only"), (scorer, f"seed {scorer.seed}")):
+        _assert_report(run.score(submission, [mutant.module]), mutant, label)
+
+
+def _assert_report(report, mutant: Mutant, label: str) -> None:
     (module,) = report.modules
     items = {item.name: item for item in module.items}
     unknown = set(mutant.loses) - set(items)
@@ -61,4 +87,4 @@ def assert_mutant_scored(scorer, mutant: Mutant, tmp_path: Path) -> None:
                 problems.append(f"{item.name} lost its points without a message")
         elif item.score != item.max_score:
             problems.append(f"{item.name} lost points it should keep: {item.status} {item.message!r}")
-    assert not problems, f"{mutant} ({mutant.why}):\n  " + "\n  ".join(problems)
+    assert not problems, f"{mutant} ({mutant.why}), {label}:\n  " + "\n  ".join(problems)

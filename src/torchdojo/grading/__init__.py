@@ -5,6 +5,7 @@ sandboxed workers), calls them with the same random inputs, and compares with th
 """
 
 from ..sandbox.remote import RemoteObject, StudentError, TensorMeta, meta_of
+from .cases import cases, fixed_generator
 from .checks import (
     GradeFailure,
     describe_type,
@@ -20,6 +21,8 @@ from .checks import (
 )
 
 __all__ = [
+    "cases",
+    "fixed_generator",
     "GradeFailure",
     "RemoteObject",
     "StudentError",

@@ -61,6 +61,7 @@ class GradingContext:
     shared: list[str] = field(default_factory=list)  # data_root, once made: visible to new workers
     _data_dirs: list[str] = field(default_factory=list)
     keep_artifacts: bool = False
+    fixed_cases_only: bool = False  # drop the random cases of every battery (the mutant proof)
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def limits(self, module: str) -> Limits:

@@ -28,6 +28,7 @@ from ..sandbox.remote import (
 )
 from .checks import GradeFailure
 from .context import GradingContext, TestOutcome
+from .source import StudentSource
 
 CONTEXT = pytest.StashKey[GradingContext]()
 
@@ -140,6 +141,14 @@ def data_dir(grading: GradingContext) -> Path:
     namespaces tier the student's code runs as another user that cannot read it.
     """
     return grading.new_data_dir()
+
+
+@pytest.fixture(scope="module")
+def source(grading: GradingContext, request: pytest.FixtureRequest) -> StudentSource:
+    """The student's file of this module, parsed in the scorer (never run) for static rules."""
+    module = module_of(request)
+    limit = grading.limits(module).source_bytes
+    return StudentSource.read(grading.submission / f"{module}.py", limit=limit, root=grading.submission)
 
 
 @pytest.fixture

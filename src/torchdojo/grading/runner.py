@@ -52,6 +52,7 @@ class Scorer:
     lang: str = "ko"
     course: Course | None = None
     isolation: str | None = None  # None: the strongest tier available; "basic" forces the fallback
+    fixed_cases_only: bool = False  # only the fixed corner cases of each item (seed-independent)
 
     def __post_init__(self) -> None:
         self.course = self.course or load_course()
@@ -112,7 +113,7 @@ class Scorer:
             reference_modules=self._reference_modules, reference_cache=self._reference_cache,
             tier=self.tier, hidden=self.hidden + [str(p) for p in extra_hidden],
             data_root=self.data_root, shared=[self.data_root] if self.data_root else [],
-            keep_artifacts=artifacts,
+            keep_artifacts=artifacts, fixed_cases_only=self.fixed_cases_only,
         )
         files = []
         broken: list[ModuleResult] = []
@@ -160,8 +161,10 @@ def _run_pytest(files: list[str], rootdir: Path, ctx: GradingContext) -> int:
         "--import-mode=importlib", "--assert=plain", "-q", "--tb=no", "--no-header",
         "-W", "ignore",
     ]
+    from .cases import fixed_cases_only
+
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), fixed_cases_only(ctx.fixed_cases_only):
         return int(pytest.main(args, plugins=[_ContextPlugin(ctx)]))
 
 

@@ -1,0 +1,190 @@
+"""Static checks of a student's source, done in the scorer (the `source` fixture).
+
+Some rules have no outcome the scorer can judge from values alone ("no Python loops", "via
+`backward()`", "no ready-made loss"). Those items also read the student's file here: it is
+parsed with `ast`, never run, so nothing the student wrote can change the verdict. Together
+with the outcome checks this is a deterrent, not a proof (README lists which items are which).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from ..sandbox.files import UnsafeFile, read_regular_file
+
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+# Reaching into the grading machinery or the interpreter's own state: never needed by an exercise.
+TAMPER_MODULES = {"torchdojo", "gc", "ctypes", "inspect", "importlib", "builtins", "marshal", "dis",
+                  "copyreg", "_thread", "faulthandler", "tracemalloc", "cffi"}
+TAMPER_CALLS = {"__import__", "globals", "vars", "exec", "eval", "compile"}  # as bare names
+TAMPER_ATTRIBUTES = {"__builtins__", "__code__", "__globals__", "__closure__", "__subclasses__", "__bases__",
+                     "__mro__", "__dict__", "__getattribute__", "__setattr__", "__reduce__", "__reduce_ex__",
+                     "_getframe", "f_back", "f_globals", "f_locals", "gi_frame", "tb_frame", "settrace",
+                     "setprofile", "addaudithook", "meta_path", "path_hooks", "__torch_function__",
+                     "__torch_dispatch__"}
+SYS_ATTRIBUTES = {"modules"}  # sys.modules, but model.modules() is ordinary
+# Attribute assignment on these roots replaces a library function for everyone (a monkey patch).
+PATCH_ROOTS = {"torch", "nn", "F", "functional", "optim", "np", "numpy", "torchvision", "math"}
+PATCH_ALLOWED = {"backends"}  # torch.backends.cudnn.deterministic = True is ordinary tutorial code
+
+
+@dataclass
+class StudentSource:
+    """One student file, parsed (or why it could not be)."""
+
+    path: Path
+    text: str = ""
+    tree: ast.Module | None = None
+    problem: str | None = None
+    _defs: dict[str, ast.AST] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path, limit: int = 1024**2, root: Path | None = None) -> "StudentSource":
+        source = cls(Path(path))
+        try:
+            raw = read_regular_file(path, limit, root=root)
+            source.text = raw.decode("utf-8")
+            source.tree = ast.parse(source.text, filename=Path(path).name)
+        except (OSError, UnsafeFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            source.problem = type(exc).__name__
+            return source
+        for node in source.tree.body:  # a later definition replaces an earlier one, as in Python
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                source._defs[node.name] = node
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        source._defs[target.id] = node
+        return source
+
+    @property
+    def ok(self) -> bool:
+        return self.tree is not None
+
+    def definition(self, name: str) -> ast.AST | None:
+        return self._defs.get(name)
+
+    def reachable(self, name: str) -> list[ast.AST]:
+        """The definition of `name` and every module-level definition it refers to, transitively."""
+        seen: dict[str, ast.AST] = {}
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            node = self._defs.get(current)
+            if node is None or current in seen:
+                continue
+            seen[current] = node
+            for sub in _walk(node):
+                if isinstance(sub, ast.Name) and sub.id in self._defs and sub.id not in seen:
+                    todo.append(sub.id)
+                elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                    continue
+        return list(seen.values())
+
+    def loops(self, name: str) -> list[int]:
+        """Lines of Python loops and comprehensions in `name` and what it calls in this file."""
+        return sorted({n.lineno for node in self.reachable(name) for n in _walk(node) if isinstance(n, LOOP_NODES)})
+
+    def calls(self, name: str, attributes: Iterable[str]) -> list[int]:
+        """Lines where `name` (or what it calls here) calls one of `attributes` (`x.backward()`, `grad(...)`)."""
+        wanted = set(attributes)
+        lines = set()
+        for node in self.reachable(name):
+            for n in _walk(node):
+                if isinstance(n, ast.Call):
+                    f = n.func
+                    if (isinstance(f, ast.Attribute) and f.attr in wanted) or (isinstance(f, ast.Name) and f.id in wanted):
+                        lines.add(n.lineno)
+        return sorted(lines)
+
+    def mentions(self, names: Iterable[str], where: str | None = None) -> list[tuple[int, str]]:
+        """(line, name) wherever one of `names` appears: a name, an attribute, an import, a string.
+
+        `where`: only in that definition and what it reaches; None: the whole file.
+        """
+        wanted = set(names)
+        nodes = self.reachable(where) if where else ([self.tree] if self.tree else [])
+        found = set()
+        for node in nodes:
+            for n in _walk(node):
+                for text in _names_of(n):
+                    if text in wanted:
+                        found.add((getattr(n, "lineno", 0), text))
+        return sorted(found)
+
+    def tampering(self) -> list[tuple[int, str]]:
+        """(line, what) for code that reaches into torchdojo, the interpreter or patches a library."""
+        if self.tree is None:
+            return []
+        found = set()
+        for n in ast.walk(self.tree):
+            if isinstance(n, ast.Import):
+                for alias in n.names:
+                    if alias.name.split(".")[0] in TAMPER_MODULES:
+                        found.add((n.lineno, f"import {alias.name}"))
+            elif isinstance(n, ast.ImportFrom):
+                if (n.module or "").split(".")[0] in TAMPER_MODULES:
+                    found.add((n.lineno, f"from {n.module} import ..."))
+            elif isinstance(n, ast.Name) and (n.id in TAMPER_CALLS or n.id == "__builtins__"):
+                found.add((n.lineno, n.id))
+            elif isinstance(n, ast.Attribute) and (
+                    n.attr in TAMPER_ATTRIBUTES
+                    or (n.attr in SYS_ATTRIBUTES and isinstance(n.value, ast.Name) and n.value.id == "sys")):
+                found.add((n.lineno, f".{n.attr}"))
+            elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("setattr", "delattr")
+                  and n.args and _patched_root(ast.Attribute(value=n.args[0], attr="x")) is not None):
+                found.add((n.lineno, f"{n.func.id} on a library module"))
+            elif isinstance(n, ast.Constant) and isinstance(n.value, str) and "torchdojo" in n.value:
+                found.add((n.lineno, "'torchdojo'"))
+            elif isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target]
+                for target in targets:
+                    root = _patched_root(target)
+                    if root:
+                        found.add((n.lineno, f"assignment to {root}"))
+        return sorted(found)
+
+
+def _walk(node: ast.AST):
+    return ast.walk(node)
+
+
+def _names_of(n: ast.AST) -> list[str]:
+    if isinstance(n, ast.Name):
+        return [n.id]
+    if isinstance(n, ast.Attribute):
+        return [n.attr]
+    if isinstance(n, (ast.Import, ast.ImportFrom)):
+        out = []
+        for alias in n.names:
+            out.extend(alias.name.split("."))
+            if alias.asname:
+                out.append(alias.asname)
+        if isinstance(n, ast.ImportFrom) and n.module:
+            out.extend(n.module.split("."))
+        return out
+    if isinstance(n, ast.Constant) and isinstance(n.value, str):
+        return [n.value]
+    return []
+
+
+def _patched_root(target: ast.AST) -> str | None:
+    """`torch.x.y = ...` -> 'torch.x.y' when its root is a library module (not torch.backends)."""
+    if not isinstance(target, ast.Attribute):
+        return None
+    chain = []
+    node: ast.AST = target
+    while isinstance(node, ast.Attribute):
+        chain.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in PATCH_ROOTS:
+        return None
+    chain.append(node.id)
+    chain.reverse()
+    if any(part in PATCH_ALLOWED for part in chain[1:]):
+        return None
+    return ".".join(chain)
