@@ -199,6 +199,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
+def tampering_verdict(ctx: GradingContext, module: str) -> tuple[str, str] | None:
+    """(en, ko) when the student's file of `module` reaches into torchdojo, the interpreter's
+    internals or patches a library (a static check in the scorer); None for ordinary code."""
+    limit = ctx.limits(module).source_bytes
+    # the module and the submission's own files it imports (09 imports the student's 05 and 06)
+    found: list[tuple[int, str]] = []
+    todo, seen = [module], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = StudentSource.read(ctx.submission / f"{name}.py", limit=limit, root=ctx.submission)
+        found += [(line, what if name == module else f"{what} in {name}.py") for line, what in source.tampering()]
+        todo += [n for n in source.imports() if n not in seen and (ctx.submission / f"{n}.py").is_file()]
+    if not found:
+        return None
+    shown = ", ".join(f"line {line}: {what}" for line, what in found[:3])
+    shown_ko = ", ".join(f"{line}번째 줄: {what}" for line, what in found[:3])
+    return (f"your file reaches into the grader's or Python's internals, or replaces a library function "
+            f"({shown}); an exercise never needs that, so every item of this module gets 0. Remove it",
+            f"파일이 채점기나 파이썬 내부에 손을 대거나 라이브러리 함수를 바꿔치기합니다 ({shown_ko}). 연습 문제에는 "
+            f"필요 없는 코드이므로 이 모듈의 모든 항목이 0점입니다. 그 코드를 지우세요")
+
+
 class Collector:
     """Receives pytest's reports and keeps, per test, the item, points, status and message."""
 
@@ -206,14 +231,28 @@ class Collector:
         self.ctx = ctx
         self._by_nodeid: dict[str, TestOutcome] = {}
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        tampered: dict[str, tuple[str, str]] = {}
+        keep, dropped = [], []
         for item in items:
             name, points = item_of(item)
-            outcome = TestOutcome(nodeid=item.nodeid, module=module_of(item.path), item=name,
+            module = module_of(item.path)
+            if module not in tampered:
+                tampered[module] = tampering_verdict(self.ctx, module)
+            outcome = TestOutcome(nodeid=item.nodeid, module=module, item=name,
                                   function=getattr(item, "originalname", item.name), points=points,
                                   status="error", en="the check did not run", ko="검사가 실행되지 않았습니다")
+            if tampered[module]:
+                # the student's code is not even run: its file reaches into what grades it
+                outcome.status, (outcome.en, outcome.ko) = "failed", tampered[module]
+                dropped.append(item)
+            else:
+                keep.append(item)
             self.ctx.collected.append(outcome)
             self._by_nodeid[item.nodeid] = outcome
+        if dropped:
+            items[:] = keep
+            config.hook.pytest_deselected(items=dropped)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

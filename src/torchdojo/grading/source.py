@@ -18,7 +18,7 @@ from ..sandbox.files import UnsafeFile, read_regular_file
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 # Reaching into the grading machinery or the interpreter's own state: never needed by an exercise.
-TAMPER_MODULES = {"torchdojo", "gc", "ctypes", "inspect", "importlib", "builtins", "marshal", "dis",
+TAMPER_MODULES = {"torchdojo", "gc", "ctypes", "inspect", "builtins", "marshal", "dis",
                   "copyreg", "_thread", "faulthandler", "tracemalloc", "cffi"}
 TAMPER_CALLS = {"__import__", "globals", "vars", "exec", "eval", "compile"}  # as bare names
 TAMPER_ATTRIBUTES = {"__builtins__", "__code__", "__globals__", "__closure__", "__subclasses__", "__bases__",
@@ -116,6 +116,21 @@ class StudentSource:
                         found.add((getattr(n, "lineno", 0), text))
         return sorted(found)
 
+    def imports(self) -> set[str]:
+        """Module names this file imports: `import x`, `from x import`, import_module('x')."""
+        if self.tree is None:
+            return set()
+        names = set()
+        for n in ast.walk(self.tree):
+            if isinstance(n, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in n.names)
+            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+                names.add(n.module.split(".")[0])
+            elif (isinstance(n, ast.Call) and _call_name(n.func) == "import_module" and n.args
+                  and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str)):
+                names.add(n.args[0].value.split(".")[0])
+        return names
+
     def tampering(self) -> list[tuple[int, str]]:
         """(line, what) for code that reaches into torchdojo, the interpreter or patches a library."""
         if self.tree is None:
@@ -135,11 +150,14 @@ class StudentSource:
                     n.attr in TAMPER_ATTRIBUTES
                     or (n.attr in SYS_ATTRIBUTES and isinstance(n.value, ast.Name) and n.value.id == "sys")):
                 found.add((n.lineno, f".{n.attr}"))
+            elif (isinstance(n, ast.Call) and _call_name(n.func) == "import_module"
+                  and not (n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str))):
+                found.add((n.lineno, "import_module of a computed name"))
             elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("setattr", "delattr")
                   and n.args and _patched_root(ast.Attribute(value=n.args[0], attr="x")) is not None):
                 found.add((n.lineno, f"{n.func.id} on a library module"))
-            elif isinstance(n, ast.Constant) and isinstance(n.value, str) and "torchdojo" in n.value:
-                found.add((n.lineno, "'torchdojo'"))
+            elif isinstance(n, ast.Constant) and isinstance(n.value, str) and _names_module(n.value):
+                found.add((n.lineno, repr(n.value[:40])))
             elif isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
                 targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target]
                 for target in targets:
@@ -147,6 +165,21 @@ class StudentSource:
                     if root:
                         found.add((n.lineno, f"assignment to {root}"))
         return sorted(found)
+
+
+def _call_name(func: ast.AST) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _names_module(text: str) -> bool:
+    """'torchdojo.sandbox', 'gc', 'ctypes': a string that names a forbidden module (for __import__,
+    importlib.import_module, sys.modules[...]); 09 imports '05_data' that way, which is fine."""
+    root = text.split(".")[0]
+    return root in TAMPER_MODULES and text.replace(".", "").replace("_", "").isalnum()
 
 
 def _walk(node: ast.AST):
