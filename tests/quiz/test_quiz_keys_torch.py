@@ -324,8 +324,8 @@ def test_update_needs_no_grad() -> None:
         w -= 0.1 * w.grad
     assert w.grad.item() == 6.0  # no_grad does not reset the gradient
     assert w.is_leaf and w.grad_fn is None  # the update is not recorded
-    assert_key("gd-no-grad-update", {choice_texts("gd-no-grad-update")[0]})
-    assert "오류" in choice_texts("gd-no-grad-update")[0]
+    right = {t for t in choice_texts("gd-no-grad-update") if t.startswith("그러지 않으면") and "오류" in t}
+    assert_key("gd-no-grad-update", right)
 
 
 @checks("gd-lr-too-large")
@@ -575,21 +575,32 @@ def test_iterable_dataset() -> None:
     assert_key("data-iterable-dataset", {"`__iter__`"})
 
 
-class WorkerIds(Dataset):
+class _WhereLoaded(Dataset):
+    """Each item says which process and worker loaded it."""
+
     def __len__(self) -> int:
         return 4
 
-    def __getitem__(self, i: int) -> int:
+    def __getitem__(self, index: int) -> torch.Tensor:
+        import os
+
         info = torch.utils.data.get_worker_info()
-        return -1 if info is None else info.id
+        return torch.tensor([os.getpid(), -1 if info is None else info.id])
 
 
 @checks("data-num-workers")
 def test_num_workers_are_processes() -> None:
-    assert torch.cat(list(DataLoader(WorkerIds(), batch_size=1, num_workers=0))).tolist() == [-1] * 4
-    ids = torch.cat(list(DataLoader(WorkerIds(), batch_size=1, num_workers=2))).tolist()
-    assert set(ids) == {0, 1}  # two worker processes, the main process loads nothing
-    assert_key("data-num-workers", {"데이터를 불러올 하위 프로세스 수 (0이면 메인 프로세스에서 불러온다)"})
+    import os
+
+    main = os.getpid()
+    rows = torch.cat(list(DataLoader(_WhereLoaded(), batch_size=1, num_workers=2))).tolist()
+    pids, workers = {r[0] for r in rows}, {r[1] for r in rows}
+    assert main not in pids and len(pids) == 2  # two other processes, none of it in the main one
+    assert workers == {0, 1}  # get_worker_info() is set there (so not threads of the main process)
+    serial = torch.cat(list(DataLoader(_WhereLoaded(), batch_size=1, num_workers=0))).tolist()
+    assert {tuple(r) for r in serial} == {(main, -1)}
+    right = {t for t in choice_texts("data-num-workers") if t.startswith("두 워커 프로세스에서만")}
+    assert_key("data-num-workers", right)
 
 
 # --------------------------------------------------------------------------- training loop
@@ -896,10 +907,10 @@ def torchvision():
     return pytest.importorskip("torchvision")
 
 
-@checks("fmnist-num-classes")
-def test_fmnist_classes(torchvision) -> None:
-    n = len(torchvision.datasets.FashionMNIST.classes)
-    assert_key("fmnist-num-classes", {str(n)})
+@checks("fmnist-argmax-shape")
+def test_fmnist_argmax_shape() -> None:
+    pred = torch.randn(64, 10).argmax(dim=1)
+    assert_key("fmnist-argmax-shape", {f"`torch.Size({list(pred.shape)})`, `{pred.dtype}`"})
 
 
 @checks("fmnist-label-9")
@@ -975,6 +986,121 @@ def test_accuracy() -> None:
     labels = torch.tensor([1, 2, 2, 0])
     acc = (logits.argmax(dim=1) == labels).float().mean()
     assert_key("fmnist-accuracy", {str(acc.item())})
+
+
+# --------------------------------------------------------------------------- image restoration
+
+
+@checks("restore-dist")
+def test_dist_is_euclidean() -> None:
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(3, 5, generator=g), torch.randn(3, 5, generator=g)
+    exprs = {
+        "`((a - b) ** 2).sum().sqrt()`": ((a - b) ** 2).sum().sqrt(),
+        "`((a - b) ** 2).mean()`": ((a - b) ** 2).mean(),
+        "`(a - b).abs().sum()`": (a - b).abs().sum(),
+        "`((a - b) ** 2).sum()`": ((a - b) ** 2).sum(),
+    }
+    assert_key("restore-dist", {k for k, v in exprs.items() if torch.allclose(v, torch.dist(a, b))})
+
+
+@checks("restore-dist-grad-norm")
+def test_dist_gradient_has_length_one() -> None:
+    norms = []
+    for scale in (0.01, 1.0, 100.0):
+        x = (torch.randn(6, generator=torch.Generator().manual_seed(1)) * scale).requires_grad_()
+        torch.dist(x, torch.zeros(6)).backward()
+        norms.append(x.grad.norm().item())
+    assert all(math.isclose(n, 1.0, rel_tol=1e-5) for n in norms)
+    assert_key("restore-dist-grad-norm", {t for t in choice_texts("restore-dist-grad-norm") if t.endswith("항상 1")})
+
+
+@checks("restore-update-outside-no-grad")
+def test_update_outside_no_grad() -> None:
+    x = torch.randn(4, requires_grad=True)
+    broken = torch.zeros(4)
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the .grad of a non-leaf warning
+        for step in range(2):
+            loss = torch.dist(x * 2, broken)
+            loss.backward()
+            if step == 1:
+                seen.append(x.grad)
+                assert not x.is_leaf
+                break
+            x = x - 0.1 * x.grad
+    assert seen == [None]
+    assert_key("restore-update-outside-no-grad", {t for t in choice_texts("restore-update-outside-no-grad") if t.startswith("`None`")})
+
+
+@checks("restore-inplace-accumulates")
+def test_inplace_update_accumulates() -> None:
+    x = torch.tensor([1.0], requires_grad=True)
+    for _step in range(2):
+        loss = (3 * x).sum()
+        loss.backward()
+        with torch.no_grad():
+            x -= 0.1 * x.grad
+    assert_key("restore-inplace-accumulates", {f"`{x.grad}`"})
+
+
+@checks("restore-ready-for-next-step")
+def test_updates_that_keep_a_leaf() -> None:
+    lr = 0.1
+
+    def start() -> torch.Tensor:
+        x = torch.randn(3, requires_grad=True)
+        (x ** 2).sum().backward()
+        return x
+
+    def a(x):
+        with torch.no_grad():
+            x = x - lr * x.grad
+        x.requires_grad_(True)
+        return x
+
+    def b(x):
+        with torch.no_grad():
+            x -= lr * x.grad
+        return x
+
+    updates = {
+        choice_texts("restore-ready-for-next-step")[i]: f
+        for i, f in enumerate([a, b, lambda x: x - lr * x.grad, lambda x: (x - lr * x.grad).detach()])
+    }
+    ok = set()
+    for text, update in updates.items():
+        x = update(start())
+        if x.is_leaf and x.requires_grad:
+            (x ** 2).sum().backward()  # and the next step works
+            assert x.grad is not None
+            ok.add(text)
+    assert_key("restore-ready-for-next-step", ok)
+
+
+@checks("restore-same-seed")
+def test_generator_seed() -> None:
+    a = torch.randn(3, generator=torch.Generator().manual_seed(0))
+    b = torch.randn(3, generator=torch.Generator().manual_seed(0))
+    c = torch.randn(3, generator=torch.Generator().manual_seed(1))
+    assert_key("restore-same-seed", {f"`{torch.equal(a, b)} {torch.equal(a, c)}`"})
+
+
+@checks("restore-detach-result")
+def test_detach_result() -> None:
+    x = torch.randn(4, requires_grad=True)
+    y = x * 2
+    z = y.detach()
+    assert_key("restore-detach-result", {f"`{y.requires_grad} {z.requires_grad} {z.grad_fn}`"})
+
+
+@checks("restore-randn-dtype")
+def test_randn_default_dtype() -> None:
+    broken = torch.zeros(5, dtype=torch.float64)
+    dtype = torch.randn(broken.shape).dtype
+    assert torch.randn(broken.shape, dtype=broken.dtype).dtype == torch.float64
+    assert_key("restore-randn-dtype", {t for t in choice_texts("restore-randn-dtype") if t.startswith(f"`{dtype}`")})
 
 
 # --------------------------------------------------------------------------- coverage
