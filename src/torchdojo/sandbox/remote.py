@@ -1,4 +1,4 @@
-"""The scorer's side of a worker: proxies that look like the student's module and objects.
+"""SCORER SIDE: proxies that look like the student's module and objects in a worker.
 
 `student.row_stats(x)` sends a request to the worker, waits (within the time limit) and
 returns the decoded answer: plain values and tensors; anything else comes back as a
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import wire
+from .. import wire
+from ..wire import WorkerSpec
 from .explain import explain_exception
+from .isolation import drop_uid, worker_environment, worker_uid
 from .limits import Limits
-from .worker import WorkerSpec
-from .isolation import worker_uid
 from .zygote import Zygote, mark_process_has_graded
 
 _SERIAL = itertools.count()
@@ -210,7 +210,8 @@ class RemoteModule:
             hidden=self.hidden,
             shared=list(self.shared),
             tier=self.tier,
-            uid=worker_uid(next(_SERIAL)),
+            drop_uid=drop_uid(self.tier, worker_uid(next(_SERIAL))),
+            environment=worker_environment(scratch),
         )
         self._output_path = output
         mark_process_has_graded()
@@ -421,7 +422,7 @@ class RemoteModule:
         The student's code then works on that copy, and the grader can look at it afterwards
         (`fetch()`, attributes, trusted probes), e.g. to see what the student changed in place.
         """
-        from .worker import keep
+        from ..worker.loop import keep
 
         return self.call(keep, value, _keep=True, _to_device=to_device, _what="sending data to your module")
 

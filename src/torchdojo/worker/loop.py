@@ -1,141 +1,28 @@
-"""The loop inside a worker process: load one module, answer requests, send plain data back.
+"""WORKER SIDE: the loop inside a worker process: load one module, answer requests, encode results.
 
-Everything here runs after fork in the untrusted process. It never decides a score: it
-calls what the scorer asks for and describes the results (values, tensor metadata).
+Everything here runs after fork in the untrusted process, next to the student's code, which
+can replace any of it. It never decides a score: it calls what the scorer asks for and
+describes the results (values, tensor metadata); the scorer treats every answer as a claim
+and decodes it under its own limits (`torchdojo.wire.load_answer`).
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import resource
-import signal
 import socket
 import sys
 import traceback
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import wire
+from .. import wire
+from ..wire import WorkerSpec
+from .setup import prepare_process
 
 MAX_DEPTH = 12
 MAX_ITEMS = 100_000
 REPR_CHARS = 200
-
-
-@dataclass
-class WorkerSpec:
-    """What the scorer tells a new worker (pickled to the zygote; all trusted data)."""
-
-    path: str | None  # the file to load (inside scratch); None: no module (probes only)
-    display: str  # how the student sees the file, e.g. "01_tensors.py"
-    module_name: str  # key in sys.modules, e.g. "01_tensors"
-    scratch: str  # working directory; a copy of the submission
-    output_path: str  # where stdout/stderr go
-    device: str = "cpu"
-    memory_bytes: int = 2 * 1024**3
-    file_bytes: int = 64 * 1024**2
-    cpu_seconds: int = 60
-    source_bytes: int = 1024**2
-    limit_address_space: bool = True
-    files: dict[str, bytes] = field(default_factory=dict)  # the submission's .py files, copied into scratch
-    hidden: list[str] = field(default_factory=list)  # folders covered by an empty tmpfs (namespaces tier)
-    shared: list[str] = field(default_factory=list)  # folders the grader wrote for the student to read
-    tier: str = "basic"
-    scratch_bytes: int = 256 * 1024**2
-    max_processes: int = 256
-    uid: int = 65534  # who runs the student's code when torchdojo runs as root
-
-
-# -- process set-up ----------------------------------------------------------------------
-
-def _set_parent_death_signal() -> None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except Exception:  # not Linux: the scorer's kill still ends us
-        pass
-
-
-def _address_space_now() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return 0
-
-
-def write_scratch(spec: WorkerSpec) -> None:
-    """Put the submission's files into the scratch folder (owned by whoever runs the student's code)."""
-    from .isolation import nobody_can_import
-
-    dropping = os.getuid() == 0 and not os.environ.get("TORCHDOJO_KEEP_ROOT")
-    owner = spec.uid if dropping and (spec.tier == "namespaces" or nobody_can_import()) else None
-    for name, data in spec.files.items():
-        target = os.path.join(spec.scratch, os.path.basename(name))
-        with open(target, "wb") as fh:
-            fh.write(data)
-        if owner is not None:
-            os.chown(target, owner, owner)
-    if owner is not None:
-        os.chown(spec.scratch, owner, owner)
-
-
-def _redirect_output(path: str) -> None:
-    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(out)
-
-
-def prepare_namespace(spec: WorkerSpec) -> None:
-    """Runs as root of the new namespaces, before the worker starts: scratch tmpfs, hidden folders."""
-    from . import isolation
-
-    _redirect_output(spec.output_path)  # opened now: the covering mounts hide where it lives
-    spec.output_path = ""
-    isolation.isolate_filesystem(spec.scratch, spec.scratch_bytes, spec.hidden, spec.shared)
-    write_scratch(spec)
-
-
-def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
-    """Detach, close inherited files, cap resources, move into scratch."""
-    from . import isolation
-
-    os.setsid()  # own process group: the scorer kills the whole group
-    _set_parent_death_signal()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    os.closerange(3, sock_fd)
-    os.closerange(sock_fd + 1, 65536)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    if spec.output_path:
-        _redirect_output(spec.output_path)
-    sys.stdin = open(0, closefd=False)
-    sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
-    sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
-    if spec.tier != "namespaces":
-        write_scratch(spec)
-    os.chdir(spec.scratch)
-    if isolation.drop_privileges(spec.tier, spec.uid) or spec.tier == "namespaces":
-        resource.setrlimit(resource.RLIMIT_NPROC, (spec.max_processes, spec.max_processes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (spec.file_bytes, spec.file_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (spec.cpu_seconds, spec.cpu_seconds + 5))
-    if spec.limit_address_space and spec.device == "cpu":
-        cap = _address_space_now() + spec.memory_bytes
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    sys.path.insert(0, spec.scratch)
-    isolation.install_network_guard()
-    import torch
-
-    torch.set_num_threads(1)
 
 
 # -- describing values --------------------------------------------------------------------

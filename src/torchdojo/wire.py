@@ -1,4 +1,6 @@
-"""What crosses between scorer and worker, and how.
+"""BETWEEN THE SIDES: everything that crosses between the scorer and a worker, and how.
+
+scorer -> fork server: a `WorkerSpec` (trusted data: every decision about the worker).
 
 scorer -> worker: pickle (the scorer is trusted; the worker may unpickle anything it sends).
 worker -> scorer: `torch.save` of plain containers and tensors, read back with
@@ -13,9 +15,35 @@ import pickle
 import socket
 import struct
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 HEADER = struct.Struct("!Q")
+
+
+@dataclass
+class WorkerSpec:
+    """What the scorer tells a new worker (pickled to the fork server; all trusted data)."""
+
+    path: str | None  # the file to load (inside scratch); None: no module (probes only)
+    display: str  # how the student sees the file, e.g. "01_tensors.py"
+    module_name: str  # key in sys.modules, e.g. "01_tensors"
+    scratch: str  # working directory; a copy of the submission
+    output_path: str  # where stdout/stderr go
+    device: str = "cpu"
+    memory_bytes: int = 2 * 1024**3
+    file_bytes: int = 64 * 1024**2
+    cpu_seconds: int = 60
+    source_bytes: int = 1024**2
+    limit_address_space: bool = True
+    files: dict[str, bytes] = field(default_factory=dict)  # the submission's .py files, copied into scratch
+    hidden: list[str] = field(default_factory=list)  # folders covered by an empty tmpfs (namespaces tier)
+    shared: list[str] = field(default_factory=list)  # folders the grader wrote for the student to read
+    tier: str = "basic"
+    scratch_bytes: int = 256 * 1024**2
+    max_processes: int = 64
+    drop_uid: int | None = None  # who runs the student's code (None: stay who we are)
+    environment: dict[str, str] = field(default_factory=dict)  # the worker's whole environment
 
 
 class WireClosed(Exception):
