@@ -1,4 +1,11 @@
-"""The course catalogue (course.yaml) as typed data, and where its files live."""
+"""A course: a folder with one manifest, `torchdojo.yaml`, at its root.
+
+The manifest declares the modules (titles ko/en, exercises, items with their points, hints,
+limits) and where the course keeps its quizzes. Beside it live `exercises/` (stubs),
+`reference/` (solutions) and `graders/` (hidden pytest files). torchdojo finds the course as
+pytest finds its rootdir: from the current folder upward, unless `--course DIR` (or
+TORCHDOJO_COURSE) names it. Nothing is read from torchdojo's own install location.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .errors import CourseError
 from .sandbox.limits import Limits
 
-CATALOGUE = Path(__file__).with_name("course.yaml")
+MANIFEST = "torchdojo.yaml"
+COURSE_ENV = "TORCHDOJO_COURSE"
+LEGACY_ENV = "TORCHDOJO_HOME"  # what graders packs set: a folder laid out like a course root
 
 
 class Text(BaseModel):
@@ -24,7 +33,9 @@ class Text(BaseModel):
 class Module(BaseModel):
     name: str = Field(pattern=r"^\d\d_[a-z0-9_]+$")
     title: Text
-    exercises: list[str]
+    exercises: list[str] = Field(min_length=1)
+    items: dict[str, float] = Field(min_length=1)  # item -> points; "exercise" or "exercise.subcheck"
+    hints: dict[str, list[Text]] = Field(default_factory=dict)  # exercise -> nudge, idea, near-code
     limits: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("limits")
@@ -32,6 +43,20 @@ class Module(BaseModel):
     def _known_limits(cls, value: dict[str, Any]) -> dict[str, Any]:
         Limits().with_overrides(value)  # raises on unknown keys
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Module":
+        if len(set(self.exercises)) != len(self.exercises):
+            raise ValueError(f"{self.name}: an exercise is listed twice")
+        for item, points in self.items.items():
+            if item.split(".", 1)[0] not in self.exercises:
+                raise ValueError(f"{self.name}: item {item!r} belongs to no exercise of the module")
+            if points <= 0:
+                raise ValueError(f"{self.name}: item {item!r} must be worth more than 0 points")
+        unknown = set(self.hints) - set(self.exercises)
+        if unknown:
+            raise ValueError(f"{self.name}: hints for unknown exercise(s) {sorted(unknown)}")
+        return self
 
     @property
     def filename(self) -> str:
@@ -41,16 +66,42 @@ class Module(BaseModel):
     def grader_filename(self) -> str:
         return f"test_{self.name}.py"
 
+    @property
+    def max_score(self) -> float:
+        return sum(self.items.values())
+
     def limits_for(self, base: Limits | None = None) -> Limits:
         return (base or Limits()).with_overrides(self.limits)
 
 
 class Course(BaseModel):
-    modules: list[Module]
+    torchdojo: int = 1  # manifest format
+    id: str = Field(default="course", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: Text | None = None
+    quizzes: str = "quizzes"  # folder of quiz banks, relative to the root
+    mutants: str | None = None  # folder of the course's own mutant files (dev check)
+    hidden: list[str] = Field(default_factory=list)  # more folders student code must not see
+    modules: list[Module] = Field(min_length=1)
+    root: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Course":
+        names = [m.name for m in self.modules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"module(s) listed twice: {', '.join(dupes)}")
+        prefixes = [n.split("_", 1)[0] for n in names]
+        dupes = sorted({p for p in prefixes if prefixes.count(p) > 1})
+        if dupes:
+            raise ValueError(f"two modules share the number {', '.join(dupes)}")
+        return self
 
     def module(self, name: str) -> Module:
+        wanted = str(name).strip()
         for module in self.modules:
-            if module.name == name or module.name.split("_", 1)[0] == name:
+            number = module.name.split("_", 1)[0]
+            if wanted in (module.name, number, module.name.split("_", 1)[1]) or (
+                    wanted.isdigit() and int(wanted) == int(number)):
                 return module
         known = ", ".join(m.name for m in self.modules)
         raise CourseError(f"unknown module {name!r} (known: {known})")
@@ -59,31 +110,100 @@ class Course(BaseModel):
     def names(self) -> list[str]:
         return [m.name for m in self.modules]
 
+    def folder(self, name: str) -> Path:
+        if self.root is None:
+            raise CourseError("this course was not loaded from a folder")
+        return self.root / name
+
+    @property
+    def graders_dir(self) -> Path:
+        return self.folder("graders")
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.folder("reference")
+
+    @property
+    def exercises_dir(self) -> Path:
+        return self.folder("exercises")
+
+    @property
+    def quizzes_dir(self) -> Path:
+        return self.folder(self.quizzes)
+
+    def hidden_dirs(self) -> list[Path]:
+        """What student code must never see: graders, reference, .git and the declared folders."""
+        return [self.graders_dir, self.reference_dir, self.folder(".git"), *(self.folder(h) for h in self.hidden)]
+
+
+def find_course_root(start: Path | None = None) -> Path:
+    """The course folder: --course/TORCHDOJO_COURSE, else the first folder upward holding torchdojo.yaml."""
+    named = os.environ.get(COURSE_ENV) or os.environ.get(LEGACY_ENV)
+    if named:
+        root = Path(named).expanduser().resolve()
+        if not (root / MANIFEST).is_file():
+            raise CourseError(f"{root}: not a torchdojo course (no {MANIFEST} there) "
+                              f"(코스 폴더가 아닙니다: {MANIFEST}이 없습니다)")
+        return root
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MANIFEST).is_file():
+            return folder
+    raise CourseError(f"no {MANIFEST} in {here} or any folder above it: run torchdojo inside a course "
+                      f"folder, give --course DIR, or make one with `torchdojo new DIR` "
+                      f"(이 폴더와 상위 폴더에 {MANIFEST}이 없습니다. 코스 폴더 안에서 실행하거나 --course DIR을 주세요)")
+
 
 @lru_cache(maxsize=None)
-def load_course(path: Path = CATALOGUE) -> Course:
+def _load(path: Path, _stamp: tuple[int, int] | None = None) -> Course:  # stamp: a changed file is read again
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Course.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise CourseError(f"{path}: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CourseError(f"{path}: cannot read the course manifest ({exc.strerror or exc})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CourseError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CourseError(f"{path}: the manifest must be a mapping with a 'modules' list")
+    try:
+        course = Course.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'manifest'}: {e['msg']}" for e in exc.errors())
+        raise CourseError(f"{path}: {problems}") from None
+    course.root = path.parent
+    return course
+
+
+def load_course(path: Path | None = None) -> Course:
+    """The course whose manifest is `path` (a file or its folder), else the current course."""
+    if path is None:
+        path = find_course_root()
+    path = Path(path).resolve()
+    if path.is_dir():
+        path = path / MANIFEST
+    try:
+        info = path.stat()
+        stamp: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        stamp = None
+    return _load(path, stamp)
 
 
 def project_root() -> Path:
-    """Where `graders/`, `reference/` and `exercises/` live (TORCHDOJO_HOME overrides)."""
-    env = os.environ.get("TORCHDOJO_HOME")
-    if env:
-        return Path(env).resolve()
-    return Path(__file__).resolve().parents[2]
+    """The current course's root folder (where graders/, reference/ and exercises/ live)."""
+    root = load_course().root
+    assert root is not None
+    return root
 
 
 def graders_dir() -> Path:
-    return project_root() / "graders"
+    return load_course().graders_dir
 
 
 def reference_dir() -> Path:
-    return project_root() / "reference"
+    return load_course().reference_dir
 
 
 def exercises_dir() -> Path:
-    return project_root() / "exercises"
+    return load_course().exercises_dir

@@ -1,26 +1,18 @@
-"""Progressive hints (nudge, PyTorch idea, near-code), kept in hints.yaml beside course.yaml."""
+"""Progressive hints (nudge, PyTorch idea, near-code), kept per exercise in the course manifest."""
 
 from __future__ import annotations
-
-from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from .course import load_course
 from .errors import UsageError
 from .i18n import Lang, pick
 
-HINTS = Path(__file__).with_name("hints.yaml")
 LEVELS = ("nudge", "idea", "near-code")
 
 
-@lru_cache(maxsize=None)
-def load_hints(path: Path = HINTS) -> dict[str, dict[str, list[dict[str, str]]]]:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"{path}: {exc}") from exc
+def load_hints() -> dict[str, dict[str, list[dict[str, str]]]]:
+    """{module: {exercise: [{ko, en}, ...]}} of the current course."""
+    return {m.name: {ex: [t.model_dump() for t in texts] for ex, texts in m.hints.items()}
+            for m in load_course().modules}
 
 
 def exercise_of(item: str) -> str:
@@ -35,7 +27,7 @@ def hint(module: str, item: str | None = None, *, level: int = 1, lang: Lang = "
     if exercise not in course_module.exercises:
         known = ", ".join(course_module.exercises)
         raise UsageError(f"{course_module.name} has no exercise {exercise!r} (exercises: {known})")
-    levels = load_hints().get(course_module.name, {}).get(exercise) or []
+    levels = [t.model_dump() for t in course_module.hints.get(exercise, [])]
     if not levels:
         raise UsageError(f"no hints yet for {course_module.name} / {exercise}")
     if level < 1:

@@ -28,6 +28,7 @@ from ..sandbox.remote import (
 )
 from .checks import GradeFailure
 from .context import GradingContext, TestOutcome
+from ..errors import TorchdojoError
 from .source import StudentSource
 
 CONTEXT = pytest.StashKey[GradingContext]()
@@ -53,13 +54,57 @@ def module_of(request_or_path: Any) -> str:
     return name[len("test_"):] if name.startswith("test_") else name
 
 
-def item_of(item: pytest.Item) -> tuple[str, float]:
+ENFORCE_MANIFEST = False
+
+
+def marker_of(item: pytest.Item) -> tuple[str, float | None]:
+    """(item name, points or None) of a grader test's `points` marker."""
     marker = item.get_closest_marker("points")
     if marker is None:
-        raise pytest.UsageError(f"{item.nodeid}: every grader test needs @pytest.mark.points(n)")
-    points = marker.args[0] if marker.args else marker.kwargs.get("n", 1)
+        raise pytest.UsageError(f"{item.nodeid}: every grader test needs @pytest.mark.points(...)")
+    points = marker.args[0] if marker.args else marker.kwargs.get("n")
     name = marker.kwargs.get("item") or getattr(item, "originalname", item.name).removeprefix("test_")
-    return name, float(points)
+    return name, None if points is None else float(points)
+
+
+def item_of(item: pytest.Item) -> tuple[str, float]:
+    name, points = marker_of(item)
+    return name, 1.0 if points is None else points
+
+
+def points_per_test(module: Any, tests: list[tuple[str, str, float | None]]) -> tuple[dict[str, float], str | None]:
+    """Each test function's points, from the manifest's items; or why grader and manifest disagree.
+
+    `tests`: (item, function, marker points or None) per collected test. An item's points are
+    declared once, in the manifest; a marker may repeat them (then they must agree) or leave
+    them out when the item has one test function.
+    """
+    functions: dict[str, dict[str, float | None]] = {}
+    for item, function, points in tests:
+        functions.setdefault(item, {}).setdefault(function, points)
+    declared = module.items
+    unknown = sorted(set(functions) - set(declared))
+    missing = sorted(set(declared) - set(functions))
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append(f"items the manifest does not list: {', '.join(unknown)}")
+        if missing:
+            parts.append(f"items of the manifest no grader test checks: {', '.join(missing)}")
+        return {}, "; ".join(parts)
+    per_function: dict[str, float] = {}
+    for item, tests_of_item in functions.items():
+        given = {f: p for f, p in tests_of_item.items() if p is not None}
+        if len(tests_of_item) == 1 and not given:
+            per_function.update({f: declared[item] for f in tests_of_item})
+            continue
+        if len(given) != len(tests_of_item):
+            return {}, f"item {item} has several test functions: give each its points in the marker"
+        if abs(sum(given.values()) - declared[item]) > 1e-9:
+            return {}, (f"item {item}: the grader's markers give {sum(given.values()):g} points, "
+                        f"the manifest {declared[item]:g}")
+        per_function.update(given)
+    return per_function, None
 
 
 def _context(config: pytest.Config) -> GradingContext:
@@ -232,17 +277,22 @@ class Collector:
         self._by_nodeid: dict[str, TestOutcome] = {}
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        tampered: dict[str, tuple[str, str]] = {}
+        course_errors = self._check_manifest(items)
+        tampered: dict[str, tuple[str, str] | None] = {}
         keep, dropped = [], []
         for item in items:
-            name, points = item_of(item)
+            name, _ = marker_of(item)
             module = module_of(item.path)
-            if module not in tampered:
+            function = getattr(item, "originalname", item.name)
+            points = self._points.get((module, function), 0.0)
+            if module not in tampered and module not in course_errors:
                 tampered[module] = tampering_verdict(self.ctx, module)
-            outcome = TestOutcome(nodeid=item.nodeid, module=module, item=name,
-                                  function=getattr(item, "originalname", item.name), points=points,
+            outcome = TestOutcome(nodeid=item.nodeid, module=module, item=name, function=function, points=points,
                                   status="error", en="the check did not run", ko="검사가 실행되지 않았습니다")
-            if tampered[module]:
+            if module in course_errors:
+                outcome.status, (outcome.en, outcome.ko) = "error", course_errors[module]
+                dropped.append(item)
+            elif tampered[module]:
                 # the student's code is not even run: its file reaches into what grades it
                 outcome.status, (outcome.en, outcome.ko) = "failed", tampered[module]
                 dropped.append(item)
@@ -253,6 +303,34 @@ class Collector:
         if dropped:
             items[:] = keep
             config.hook.pytest_deselected(items=dropped)
+
+    def _check_manifest(self, items: list[pytest.Item]) -> dict[str, tuple[str, str]]:
+        """Points of every test from the manifest; {module: (en, ko)} where grader and manifest disagree."""
+        self._points: dict[tuple[str, str], float] = {}
+        by_module: dict[str, list[tuple[str, str, float | None]]] = {}
+        for item in items:
+            name, points = marker_of(item)
+            by_module.setdefault(module_of(item.path), []).append(
+                (name, getattr(item, "originalname", item.name), points))
+        errors = {}
+        for module, tests in by_module.items():
+            try:
+                declared = self.ctx.course.module(module)
+            except TorchdojoError:
+                problem: str | None = "the module is not in the course manifest"
+                per_function: dict[str, float] = {}
+            else:
+                per_function, problem = points_per_test(declared, tests)
+            if problem and not ENFORCE_MANIFEST:  # transitional: graders are being rewritten right now
+                per_function = {f: (p if p is not None else 1.0) for _, f, p in tests}
+                problem = None
+            if problem:
+                errors[module] = (f"course error, not your fault: graders/test_{module}.py and torchdojo.yaml "
+                                  f"disagree ({problem})",
+                                  f"코스 설정 오류입니다 (학생 잘못이 아님): graders/test_{module}.py와 torchdojo.yaml이 "
+                                  f"서로 다릅니다 ({problem})")
+            self._points.update({(module, f): p for f, p in per_function.items()})
+        return errors
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -31,6 +31,7 @@ FORMAT = "torchdojo.pack/1"
 PACK_ENV = "TORCHDOJO_PACK"
 # what a pack holds: the folders of a project root TORCHDOJO_HOME points at
 PACKED_FOLDERS = ("graders", "reference")
+PACKED_FILES = ("torchdojo.yaml",)  # the course manifest: the unpacked folder is a course root
 
 
 def collect_sources(project: Path) -> dict[str, bytes]:
@@ -44,6 +45,10 @@ def collect_sources(project: Path) -> dict[str, bytes]:
             if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
                 continue
             files[rel.as_posix()] = path.read_bytes()
+    for name in PACKED_FILES:
+        if not (project / name).is_file():
+            raise CourseError(f"{project / name}: missing (the course manifest is packed with the graders)")
+        files[name] = (project / name).read_bytes()
     return files
 
 
@@ -95,7 +100,7 @@ def _unpack_into(pack: Path, dest: Path) -> None:
     payload = _read_payload(pack)
     for name, encoded in payload["files"].items():
         rel = Path(name)
-        if rel.is_absolute() or ".." in rel.parts or rel.parts[0] not in PACKED_FOLDERS:
+        if rel.is_absolute() or ".." in rel.parts or (rel.parts[0] not in PACKED_FOLDERS and name not in PACKED_FILES):
             raise UsageError(f"{pack}: refusing the packed path {name!r}")
         data = base64.b64decode(encoded)
         if hashlib.sha256(data).hexdigest() != payload["sha256"].get(name):
