@@ -62,8 +62,10 @@ TINY_YAML = textwrap.dedent(
 
 
 @pytest.fixture(autouse=True)
-def _quiz_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never depend on the caller's locale, bank location, name or colours."""
+def _quiz_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never depend on the caller's locale, bank location, name, colours or saved progress."""
+    monkeypatch.setenv("TORCHDOJO_QUIZ_STATE", str(tmp_path_factory.mktemp("quiz-state")))
+    monkeypatch.delenv("TORCHDOJO_QUIZ_PROMPT", raising=False)
     monkeypatch.setenv("TORCHDOJO_LANG", "ko")
     monkeypatch.setenv("TORCHDOJO_QUIZZES", str(BANK))
     monkeypatch.setenv("TORCHDOJO_STUDENT", "tester")

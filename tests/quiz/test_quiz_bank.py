@@ -152,3 +152,68 @@ def test_find_quiz_by_id_stem_and_path() -> None:
         find_quiz("nope")
     with pytest.raises(QuizError, match="no such quiz file"):
         find_quiz("missing/file.yaml")
+
+
+# --------------------------------------------------------------------------- answer positions (issue 16)
+
+
+def test_bank_answer_positions_are_balanced() -> None:
+    report = check_paths([BANK])
+    assert report.warnings == [], "\n".join(map(str, report.warnings))
+    from torchdojo.quiz.bank import position_counts
+
+    questions = [q for quiz in report.quizzes for q in quiz.questions]
+    observed, expected = position_counts(questions)
+    total = sum(observed.values())
+    assert max(observed.values()) / total < 0.35  # 43 of 64 were choice 1 before
+    assert min(observed[p] for p in (1, 2, 3, 4)) >= 0.15 * total  # and none was choice 4
+    for quiz in report.quizzes:
+        counts, _ = position_counts(quiz.questions)
+        assert max(counts.values()) <= 3, (quiz.id, counts)
+
+
+def _biased_quiz(tmp_path: Path, keys: list[int]) -> Path:
+    lines = ["id: biased", "title: {ko: 치우침, en: Biased}", "questions:"]
+    for i, key in enumerate(keys):
+        lines += [
+            f"  - id: b{i}",
+            f"    prompt: {{ko: 질문 {i}, en: Question {i}}}",
+            "    choices: [{ko: 가, en: a}, {ko: 나, en: b}, {ko: 다, en: c}, {ko: 라, en: d}]",
+            f"    answer: {key}",
+            "    explanation: {ko: 해설, en: Why}",
+        ]
+    path = tmp_path / "biased.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_validate_warns_about_a_biased_bank(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from torchdojo.cli_quiz import quiz
+
+    biased = _biased_quiz(tmp_path, [1, 1, 1, 1, 1, 2, 3, 1])  # 6 of 8 on choice 1
+    result = CliRunner().invoke(quiz, ["validate", str(biased)])
+    assert result.exit_code == 0  # a warning, not an error
+    assert f"{biased}:1: warning: answer positions are biased" in result.stdout
+    assert "position 1 holds 75%" in result.stdout and "chi-square p =" in result.stdout
+    assert "{1: 6, 2: 1, 3: 1, 4: 0}" in result.stdout
+    strict = CliRunner().invoke(quiz, ["validate", "--strict", str(biased)])
+    assert strict.exit_code == 1
+    fair = _biased_quiz(tmp_path, [1, 2, 3, 4, 2, 1, 4, 3])
+    assert "warning" not in CliRunner().invoke(quiz, ["validate", str(fair)]).stdout
+
+
+def test_bias_rule_chi_square_without_a_majority() -> None:
+    """No position over half, but position 4 never used over many questions: chi-square catches it."""
+    from torchdojo.quiz.bank import _chi2_sf, position_bias
+    from torchdojo.quiz.model import Question
+
+    def q(i: int, key: int) -> Question:
+        texts = [{"ko": c, "en": c} for c in "abcd"]
+        return Question.model_validate({"id": f"q{i}", "prompt": {"ko": "?"}, "choices": texts, "answer": key, "explanation": {"ko": "!"}})
+
+    keys = [1, 2, 3] * 10  # 30 questions, none on 4
+    assert "chi-square p = 0.019" in (position_bias([q(i, k) for i, k in enumerate(keys)]) or "")
+    assert position_bias([q(i, k) for i, k in enumerate([1, 2, 3, 4] * 8)]) is None
+    assert abs(_chi2_sf(7.815, 3) - 0.05) < 1e-3 and abs(_chi2_sf(3.841, 1) - 0.05) < 1e-3

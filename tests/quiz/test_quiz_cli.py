@@ -37,6 +37,21 @@ def write_answers(path: Path, plan: dict[str, Any], fmt: str = "yaml") -> Path:
     return path
 
 
+def as_sheet(quiz_obj, plan: dict[str, Any], seed: int) -> dict[str, Any]:
+    """A file-order plan written the way a student fills in the sheet printed with `seed`."""
+    session = QuizSession(quiz_obj, seed=seed)
+    answers: dict[str, Any] = {}
+    for qid, value in plan.items():
+        shown = session.shown(qid)
+        if value is None:
+            answers[qid] = None
+        elif isinstance(value, list):
+            answers[qid] = sorted(shown.to_shown(n) for n in value)
+        else:
+            answers[qid] = shown.to_shown(value)
+    return {"seed": seed, "answers": answers}
+
+
 # --------------------------------------------------------------------------- list
 
 
@@ -72,8 +87,8 @@ def test_list_warns_about_broken_files(tmp_path: Path, tiny_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_run_answers_json(tmp_path: Path, tiny_path: Path, tiny, fmt: str) -> None:
     plan = {"t-one": 2, "t-multi": [3, 1], "t-ko-only": 2, "t-fixed": 1}
-    answers = write_answers(tmp_path / f"answers.{fmt}", plan, fmt)
-    result = run("run", str(tiny_path), "--answers", str(answers), "--json", "--seed", "11", "--student", "lee", "--lang", "en")
+    answers = write_answers(tmp_path / f"answers.{fmt}", as_sheet(tiny, plan, 11), fmt)
+    result = run("run", str(tiny_path), "--answers", str(answers), "--json", "--student", "lee", "--lang", "en")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["score"] == correct(tiny, plan) == 3
@@ -81,15 +96,62 @@ def test_run_answers_json(tmp_path: Path, tiny_path: Path, tiny, fmt: str) -> No
     assert data["lang"] == "en" and data["seed"] == 11
     assert [r["id"] for r in data["results"]] == ["t-one", "t-multi", "t-ko-only", "t-fixed"]
     assert [r["chosen"] for r in data["results"]] == [2, [1, 3], 2, 1]  # file order, lists sorted
-    assert [r["answer"] for r in data["results"]] == [2, [1, 3], 3, 1]
+    assert [r["chosen_text"] for r in data["results"]] == [["일"], ["이", "사"], ["나"], ["예"]]
     assert [r["correct"] for r in data["results"]] == [True, True, False, True]
+    assert all("answer" not in r for r in data["results"])  # no keys in the output
 
 
-def test_answers_are_in_file_order_whatever_the_seed(tmp_path: Path, tiny_path: Path, tiny) -> None:
+def test_sheet_numbers_follow_the_sheet_seed(tmp_path: Path, tiny_path: Path, tiny) -> None:
     plan = {"t-one": 2, "t-multi": [1, 3], "t-ko-only": 3, "t-fixed": 1}
-    answers = write_answers(tmp_path / "a.yaml", plan)
-    scores = {json.loads(run("run", str(tiny_path), "--answers", str(answers), "--json", "--seed", str(s)).stdout)["score"] for s in range(5)}
+    scores = set()
+    for seed in range(5):
+        answers = write_answers(tmp_path / f"a{seed}.yaml", as_sheet(tiny, plan, seed))
+        scores.add(json.loads(run("run", str(tiny_path), "--answers", str(answers), "--json").stdout)["score"])
     assert scores == {correct(tiny, plan)} == {4}
+
+
+def test_sheet_by_choice_text(tmp_path: Path, tiny_path: Path) -> None:
+    answers = write_answers(tmp_path / "t.yaml", {"t-one": "one", "t-multi": ["사", "two"], "t-ko-only": "가"})
+    data = json.loads(run("run", str(tiny_path), "--answers", str(answers), "--json").stdout)
+    assert [r["correct"] for r in data["results"]] == [True, True, False, False]
+
+
+def test_sheet_numbers_need_the_sheet_seed(tmp_path: Path, tiny_path: Path) -> None:
+    """Numbers without a seed would be positions in a fixed order: refused."""
+    answers = write_answers(tmp_path / "n.yaml", {"t-one": 2})
+    result = run("run", str(tiny_path), "--answers", str(answers), "--json")
+    assert result.exit_code == 2 and "needs its seed" in result.stderr
+    clash = write_answers(tmp_path / "c.yaml", {"seed": 3, "answers": {"t-one": 2}})
+    result = run("run", str(tiny_path), "--answers", str(clash), "--seed", "4")
+    assert result.exit_code == 2 and "seed 3" in result.stderr
+
+
+def test_sheet_command_prints_shuffled_choices_and_a_template(tmp_path: Path, tiny_path: Path, tiny) -> None:
+    out = run("sheet", str(tiny_path), "--seed", "21", "--lang", "en").stdout
+    session = QuizSession(tiny, seed=21)
+    lines = [line.strip() for line in out.splitlines() if re.match(r"^  \d\) ", line)]
+    assert lines[:4] == [f"{n}) {c.en}" for n, c in enumerate(session.questions[0].choices, start=1)]
+    template = yaml.safe_load(out[out.index("quiz: tiny"):].split("\n\n")[0])
+    assert template == {"quiz": "tiny", "seed": 21, "answers": {q.id: None for q in tiny.questions}}
+    # filled in with this sheet's numbers, it is scored in this sheet's order
+    template["answers"] = {s.id: list(s.answer_shown) if s.multi else s.answer_shown[0] for s in session.questions}
+    filled = write_answers(tmp_path / "filled.yaml", template)
+    assert json.loads(run("run", str(tiny_path), "--answers", str(filled), "--json").stdout)["score"] == 4
+    # a student name gives each student a seed of their own
+    assert run("sheet", str(tiny_path), "--student", "kim").stdout != run("sheet", str(tiny_path), "--student", "lee").stdout
+
+
+def test_answering_one_everywhere_scores_about_chance(bank) -> None:
+    """Issue 16: no presentation leaks the key by position (sheets and runs are shuffled per seed)."""
+    for quiz_obj in bank:
+        scores = []
+        for seed in range(200):
+            session = QuizSession(quiz_obj, seed=seed)
+            for shown in session.questions:
+                session.answer_shown(shown.id, [1])
+            scores.append(session.score / session.result().max_score)
+        mean = sum(scores) / len(scores)
+        assert mean < 0.35, (quiz_obj.id, mean)  # chance is about 0.25 (multi-select: less)
 
 
 def test_run_answers_on_the_bank_with_all_keys(tmp_path: Path, bank) -> None:
@@ -97,13 +159,13 @@ def test_run_answers_on_the_bank_with_all_keys(tmp_path: Path, bank) -> None:
         plan = {q.id: q.answer for q in quiz_obj.questions}
         wrong = quiz_obj.questions[0]
         plan[wrong.id] = next(n for n in range(1, len(wrong.choices) + 1) if n not in wrong.answer_set)
-        answers = write_answers(tmp_path / f"{quiz_obj.id}.yaml", plan)
+        answers = write_answers(tmp_path / f"{quiz_obj.id}.yaml", as_sheet(quiz_obj, plan, 77))
         data = json.loads(run("run", quiz_obj.id, "--answers", str(answers), "--json").stdout)
         assert data["score"] == correct(quiz_obj, plan) == len(quiz_obj.questions) - 1
 
 
-def test_run_answers_text_report(tmp_path: Path, tiny_path: Path) -> None:
-    answers = write_answers(tmp_path / "a.yaml", {"t-one": 1, "t-multi": [1, 3]})
+def test_run_answers_text_report(tmp_path: Path, tiny_path: Path, tiny) -> None:
+    answers = write_answers(tmp_path / "a.yaml", as_sheet(tiny, {"t-one": 1, "t-multi": [1, 3]}, 6))
     result = run("run", str(tiny_path), "--answers", str(answers), "--lang", "en")
     assert result.exit_code == 0
     out = result.stdout
@@ -114,7 +176,7 @@ def test_run_answers_text_report(tmp_path: Path, tiny_path: Path) -> None:
 
 
 def test_run_with_missing_translation_falls_back_with_a_note(tmp_path: Path, tiny_path: Path) -> None:
-    answers = write_answers(tmp_path / "a.yaml", {"t-ko-only": 3})
+    answers = write_answers(tmp_path / "a.yaml", {"t-ko-only": "다"})
     result = run("run", str(tiny_path), "--answers", str(answers), "--lang", "en")
     assert "한국어로만 된 질문" in result.stdout
     assert "no English version; showing Korean" in result.stdout
@@ -124,9 +186,10 @@ def test_run_with_missing_translation_falls_back_with_a_note(tmp_path: Path, tin
     ("content", "message"),
     [
         ("zzz: 1\n", "unknown question id"),
-        ("t-one: 7\n", "not in 1..4"),
-        ("t-one: [1, 2]\n", "one answer"),
-        ("t-one: two\n", "expected a choice number"),
+        ("seed: 1\nanswers: {t-one: 7}\n", "not in 1..4"),
+        ("seed: 1\nanswers: {t-one: [1, 2]}\n", "one answer"),
+        ("t-one: zwei\n", "is not one of its choices"),
+        ("t-one: 1.5\n", "expected a choice number"),
         ("- 1\n- 2\n", "mapping"),
         ("t-one: [1\n", "YAML syntax error"),
     ],
@@ -214,22 +277,71 @@ def test_interactive_json_puts_prompts_on_stderr(tiny_path: Path, tiny) -> None:
     assert "[1/4]" in result.stderr and "[1-4]" in result.stderr
 
 
-def test_exam_mode_explains_only_at_the_end(tiny_path: Path, tiny) -> None:
+def test_exam_mode_explains_only_at_the_end_and_keeps_the_table_in_view(tiny_path: Path, tiny) -> None:
     keys = shown_keys(tiny, 1)
     typed = [str(keys["t-one"][0]), ",".join(map(str, keys["t-multi"])), str(keys["t-ko-only"][0]), str(keys["t-fixed"][0])]
     result = run("run", str(tiny_path), "--seed", "1", "--exam", "--lang", "en", input="\n".join(typed) + "\n")
     out = result.stdout
-    report_at = out.index("Results: Tiny quiz")
-    assert "Correct!" not in out and "Why:" not in out[:report_at]
-    assert out[report_at:].count("Why:") == 4
+    last_question = out.index("[4/4]")
+    assert "Correct!" not in out and "Why:" not in out[:last_question]
+    assert out.count("Why:") == 4
+    # the explanations come first, then the table and the score: the last lines on the screen
+    table_at = out.index("Results: Tiny quiz")
+    assert out.rindex("Why:") < table_at
+    tail = out[table_at:].splitlines()
+    assert tail[-1].startswith("Score: 4/4 (100%)") and len(tail) <= 2 + 4 + 2
+
+
+def test_score_table_shows_question_text_not_ids(tmp_path: Path, tiny_path: Path) -> None:
+    result = run("run", str(tiny_path), "--seed", "2", "--lang", "en", input="1\n")
+    table = result.stdout[result.stdout.index("Results: Tiny quiz"):]
+    assert "Which is one? `x = torch.ones(1)`" in table  # a short prompt gets its first code line
+    assert "Choose all even numbers" in table and "t-multi" not in table and "t-one" not in table
+
+
+def test_no_shuffle_is_refused(tiny_path: Path) -> None:
+    result = run("run", str(tiny_path), "--no-shuffle", input="\n")
+    assert result.exit_code == 2 and "--seed" in result.stderr and "key away" in result.stderr
+
+
+def test_resume_after_a_stop(tmp_path: Path, tiny_path: Path, tiny) -> None:
+    keys = shown_keys(tiny, 9)
+    record = tmp_path / "r.jsonl"
+    first = run("run", str(tiny_path), "--seed", "9", "--lang", "en", "--record", str(record), input=f"{keys['t-one'][0]}\n")
+    assert first.exit_code == 1 and "--resume" in first.stdout
+    nothing = run("run", str(tiny_path), "--resume", "--student", "someone-else")
+    assert nothing.exit_code == 2 and "no stopped attempt" in nothing.stderr
+    rest = [",".join(map(str, keys["t-multi"])), str(keys["t-ko-only"][0]), str(keys["t-fixed"][0])]
+    second = run("run", str(tiny_path), "--resume", "--lang", "en", "--record", str(record), input="\n".join(rest) + "\n")
+    out = second.stdout
+    assert second.exit_code == 0, out
+    assert "Resuming the earlier attempt (1/4 answered, seed 9)" in out
+    assert "[1/4]" not in out and "[2/4]" in out  # the answered question is not asked again
     assert "Score: 4/4 (100%)" in out
+    lines = [json.loads(x) for x in record.read_text(encoding="utf-8").splitlines()]
+    assert [(x["complete"], x["seed"]) for x in lines] == [(False, 9), (True, 9)]
+    again = run("run", str(tiny_path), "--resume")  # done: nothing left to resume
+    assert again.exit_code == 2
 
 
-def test_no_shuffle_shows_file_order(tiny_path: Path, tiny) -> None:
-    result = run("run", str(tiny_path), "--no-shuffle", "--lang", "en", input="\n")
-    lines = [line.strip() for line in result.stdout.splitlines() if re.match(r"^  \d\) ", line)]
-    assert lines == [f"{n}) {c.en}" for n, c in enumerate(tiny.questions[0].choices, start=1)]
-    assert "Choices are not shuffled" in result.stdout
+def test_retry_the_wrong_ones(tmp_path: Path, tiny_path: Path, tiny) -> None:
+    none_yet = run("run", str(tiny_path), "--retry-wrong")
+    assert none_yet.exit_code == 2 and "take it first" in none_yet.stderr
+    keys = shown_keys(tiny, 4)
+    wrong_one = next(n for n in range(1, 5) if (n,) != keys["t-one"])
+    typed = [str(wrong_one), ",".join(map(str, keys["t-multi"])), str(keys["t-ko-only"][0]), str(keys["t-fixed"][0])]
+    assert run("run", str(tiny_path), "--seed", "4", input="\n".join(typed) + "\n").exit_code == 0
+    retry_keys = {s.id: s.answer_shown for s in QuizSession(tiny, seed=8, only=("t-one",)).questions}
+    record = tmp_path / "retry.jsonl"
+    result = run("run", str(tiny_path), "--retry-wrong", "--seed", "8", "--lang", "en", "--record", str(record), input=f"{retry_keys['t-one'][0]}\n")
+    out = result.stdout
+    assert result.exit_code == 0, out
+    assert "Retrying the 1 question(s)" in out and "[1/1] Which is one?" in out and "Even" not in out
+    assert "Score: 1/1" in out
+    data = json.loads(record.read_text(encoding="utf-8"))
+    assert data["mode"] == "retry" and [r["id"] for r in data["results"]] == ["t-one"]
+    done = run("run", str(tiny_path), "--retry-wrong", "--lang", "en")
+    assert done.exit_code == 0 and "Nothing to retry" in done.stdout
 
 
 def test_language_from_env_when_no_option(tiny_path: Path) -> None:
@@ -277,9 +389,11 @@ def test_validate_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def take(tiny_path: Path, tmp_path: Path, record: Path, student: str, plan: dict[str, Any], seed: int = 0) -> None:
-    answers = write_answers(tmp_path / f"{student}-{seed}.yaml", plan)
-    result = run("run", str(tiny_path), "--answers", str(answers), "--student", student, "--record", str(record), "--json", "--seed", str(seed))
-    assert result.exit_code == 0
+    from torchdojo.quiz import load_quiz
+
+    answers = write_answers(tmp_path / f"{student}-{seed}.yaml", as_sheet(load_quiz(tiny_path), plan, seed))
+    result = run("run", str(tiny_path), "--answers", str(answers), "--student", student, "--record", str(record), "--json")
+    assert result.exit_code == 0, result.output
 
 
 def test_report_rolls_up_latest_complete_attempts(tmp_path: Path, tiny_path: Path, tiny) -> None:
@@ -300,7 +414,7 @@ def test_report_rolls_up_latest_complete_attempts(tmp_path: Path, tiny_path: Pat
         f.write("{not json\n")
         f.write(json.dumps({"quiz": "tiny", "student": "x"}) + "\n")
 
-    result = run("report", str(rec_a), str(rec_b), "--format", "json")
+    result = run("report", str(rec_a), str(rec_b), "--format", "json", "--bank", str(tiny_path))
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     scores = {s["student"]: s["score"] for s in data["students"]}
@@ -315,9 +429,9 @@ def test_report_rolls_up_latest_complete_attempts(tmp_path: Path, tiny_path: Pat
     assert stats["t-multi"]["top_wrong"] == [1] and stats["t-fixed"]["top_wrong"] is None
     # malformed lines: reported with file:line, skipped, the rest counted
     assert f"{rec_b}:5: not JSON" in result.stderr
-    assert f"{rec_b}:6: field 'score'" in result.stderr
+    assert f"{rec_b}:6: field 'results'" in result.stderr
     assert len(data["problems"]) == 2
-    only_other = json.loads(run("report", str(rec_a), "--format", "json", "--quiz", "other").stdout)
+    only_other = json.loads(run("report", str(rec_a), "--format", "json", "--quiz", "other", "--bank", str(tiny_path)).stdout)
     assert only_other["students"] == [] and only_other["records"] == 0
 
 
@@ -326,7 +440,7 @@ def test_report_csv_and_table(tmp_path: Path, tiny_path: Path, tiny) -> None:
     keys = {q.id: q.answer for q in tiny.questions}
     take(tiny_path, tmp_path, record, "kim", keys)
     take(tiny_path, tmp_path, record, "lee", {**keys, "t-fixed": 2})
-    rows = list(csv.DictReader(io.StringIO(run("report", str(record), "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(run("report", str(record), "--format", "csv", "--bank", str(tiny_path)).stdout)))
     students = {r["student"]: r for r in rows if r["section"] == "student"}
     assert {k: int(v["score"]) for k, v in students.items()} == {"kim": 4, "lee": 3}
     fixed = next(r for r in rows if r["section"] == "question" and r["question"] == "t-fixed")

@@ -109,9 +109,9 @@ def test_score_counts_correct_questions_from_the_keys(tiny) -> None:
     assert result.score == expected == 3
     data = result.to_dict()
     assert data["quiz"] == "tiny" and data["student"] == "kim" and data["lang"] == "en" and data["seed"] == 3
-    assert data["max_score"] == 4 and data["complete"] is True
-    assert data["results"][1] == {"id": "t-multi", "chosen": [1, 3], "answer": [1, 3], "correct": True}
-    assert data["results"][2] == {"id": "t-ko-only", "chosen": 1, "answer": 3, "correct": False}
+    assert data["max_score"] == 4 and data["complete"] is True and data["mode"] == "full"
+    assert data["results"][1] == {"id": "t-multi", "chosen": [1, 3], "chosen_text": ["이", "사"], "correct": True}
+    assert data["results"][2] == {"id": "t-ko-only", "chosen": 1, "chosen_text": ["가"], "correct": False}
 
 
 def test_partial_attempt(tiny) -> None:
@@ -122,14 +122,33 @@ def test_partial_attempt(tiny) -> None:
     assert [r.chosen for r in result.results] == [2, None, None, None]
 
 
-def test_apply_answer_map(tiny) -> None:
+def test_apply_answer_sheet(tiny) -> None:
     session = QuizSession(tiny, seed=5)
-    missing = session.apply_answer_map({"t-one": 2, "t-multi": [3, 1], "t-ko-only": None})
+    shown = {s.id: s for s in session.questions}
+    sheet = {"seed": 5, "answers": {"t-one": shown["t-one"].to_shown(2), "t-multi": [shown["t-multi"].to_shown(3), shown["t-multi"].to_shown(1)], "t-ko-only": None}}
+    missing = session.apply_answer_sheet(sheet)
     assert missing == ["t-ko-only", "t-fixed"]
     assert session.score == 2
+    texts = QuizSession(tiny, seed=6)
+    assert texts.apply_answer_sheet({"t-one": "  ONE ", "t-fixed": "예"}) == ["t-multi", "t-ko-only"]
+    assert texts.score == 2
     with pytest.raises(QuizError, match="unknown question id"):
-        QuizSession(tiny).apply_answer_map({"zzz": 1})
-    with pytest.raises(QuizError, match="t-one"):
-        QuizSession(tiny).apply_answer_map({"t-one": "2"})
+        QuizSession(tiny).apply_answer_sheet({"zzz": 1})
+    with pytest.raises(QuizError, match="needs its seed"):
+        QuizSession(tiny).apply_answer_sheet({"t-one": 2})
+    assert QuizSession(tiny).apply_answer_sheet({"t-fixed": 1})  # shuffle: false keeps file order: a number is fine
+    with pytest.raises(QuizError, match="not one of its choices"):
+        QuizSession(tiny).apply_answer_sheet({"t-one": "eleven"})
     with pytest.raises(QuizError, match="mapping"):
-        QuizSession(tiny).apply_answer_map([1, 2])  # type: ignore[arg-type]
+        QuizSession(tiny).apply_answer_sheet([1, 2])
+
+
+def test_retry_subset_and_restore(tiny) -> None:
+    session = QuizSession(tiny, seed=3, only=("t-fixed", "t-one"))
+    assert [s.id for s in session.questions] == ["t-one", "t-fixed"] and session.mode == "retry"
+    assert session.result().mode == "retry" and session.result().max_score == 2
+    with pytest.raises(QuizError, match="no question"):
+        QuizSession(tiny, only=("nope",))
+    resumed = QuizSession(tiny, seed=3)
+    resumed.restore({"t-one": [2], "gone": [1], "t-multi": [9]})  # unknown ids and bad numbers are dropped
+    assert resumed.answers == {"t-one": (2,)}

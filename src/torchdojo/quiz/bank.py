@@ -8,6 +8,7 @@ question id and the field, e.g.::
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -351,6 +352,7 @@ class CheckReport:
     files: list[Path] = field(default_factory=list)
     quizzes: list[Quiz] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # e.g. answer positions biased
 
     @property
     def questions(self) -> int:
@@ -379,7 +381,79 @@ def check_paths(paths: Iterable[Path | str], *, require_both: bool = True) -> Ch
             ids[quiz.id] = path
         if not problems:
             report.quizzes.append(quiz)
+            bias = position_bias(quiz.questions)
+            if bias:
+                report.warnings.append(Problem(str(path), "warning: " + bias, line=1))
+    if len(report.quizzes) > 1:
+        bias = position_bias([q for quiz in report.quizzes for q in quiz.questions])
+        if bias:
+            report.warnings.append(Problem(f"all {len(report.quizzes)} quizzes", "warning: " + bias))
     return report
+
+
+# --------------------------------------------------------------------------- answer positions
+
+BIAS_P = 0.05  # chi-square p-value below which positions are called biased
+BIAS_SHARE = 0.5  # ... or one position holding more than this share of the keys
+BIAS_MIN_QUESTIONS = 6
+
+
+def _chi2_sf(x: float, df: int) -> float:
+    """P(X >= x) for a chi-square with `df` degrees of freedom (series of the lower gamma)."""
+    if x <= 0:
+        return 1.0
+    a, half = df / 2.0, x / 2.0
+    term = total = 1.0 / a
+    for n in range(1, 500):
+        term *= half / (a + n)
+        total += term
+        if term < total * 1e-12:
+            break
+    lower = total * math.exp(-half + a * math.log(half) - math.lgamma(a))
+    return max(0.0, 1.0 - lower)
+
+
+def position_counts(questions: Sequence[Question]) -> tuple[dict[int, int], dict[int, float]]:
+    """Observed and expected (by chance) key counts per file position, single-answer questions only."""
+    observed: dict[int, int] = {}
+    expected: dict[int, float] = {}
+    for q in questions:
+        if q.multi:
+            continue
+        n = len(q.choices)
+        for position in range(1, n + 1):
+            expected[position] = expected.get(position, 0.0) + 1.0 / n
+            observed.setdefault(position, 0)
+        observed[q.answer] += 1  # type: ignore[index]
+    return observed, expected
+
+
+def position_bias(questions: Sequence[Question]) -> str | None:
+    """Why the keys' positions look biased, or None.
+
+    The rule: over the single-answer questions (at least 6), one position holds more than
+    half of the keys, or a chi-square goodness-of-fit test against positions drawn by chance
+    (expected count at position p: the sum of 1/n over questions with n >= p choices) gives
+    p < 0.05.  Every presentation is shuffled anyway; this keeps the files honest too (and
+    questions with ``shuffle: false`` are shown in file order).
+    """
+    observed, expected = position_counts(questions)
+    total = sum(observed.values())
+    if total < BIAS_MIN_QUESTIONS:
+        return None
+    cells = [p for p in sorted(expected) if expected[p] >= 0.5]
+    chi2 = sum((observed[p] - expected[p]) ** 2 / expected[p] for p in cells)
+    p_value = _chi2_sf(chi2, len(cells) - 1) if len(cells) > 1 else 1.0
+    top = max(observed, key=lambda p: (observed[p], -p))
+    share = observed[top] / total
+    if share <= BIAS_SHARE and p_value >= BIAS_P:
+        return None
+    counts = ", ".join(f"{p}: {observed[p]}" for p in sorted(observed))
+    return (
+        f"answer positions are biased: keys per choice position {{{counts}}} over {total} single-answer "
+        f"questions; position {top} holds {share:.0%} (chance: {expected[top] / total:.0%}), chi-square p = {p_value:.3f} "
+        f"(rule: warn if one position holds more than {BIAS_SHARE:.0%} or p < {BIAS_P}); reorder the choices"
+    )
 
 
 # --------------------------------------------------------------------------- the bank

@@ -1,8 +1,12 @@
 """Attempt records (one JSON object per line) and instructor roll-ups.
 
 A record is the ``quiz run --json`` object plus ``timestamp`` (UTC, ISO 8601)
-and ``complete``.  Reports use, per student and quiz, the latest *complete*
-attempt; students with only incomplete attempts are listed apart.
+and ``complete``.  It holds what the student *chose* (file-order numbers and the
+Korean texts of the chosen choices), never the answer keys.  Its ``score`` and
+``correct`` fields are claims: reports re-score every record against the bank and
+flag records that disagree (edited by hand) or name questions the bank lacks.
+Reports use, per student and quiz, the latest *complete* attempt; students with
+only incomplete attempts are listed apart.  Retry (practice) attempts never count.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, ValidationError
 
 from torchdojo.errors import QuizError
-from torchdojo.quiz.session import AttemptResult
+from torchdojo.quiz.model import Quiz
+from torchdojo.quiz.session import AttemptResult, _norm
 
 Choice = StrictInt | list[StrictInt] | None
 
@@ -58,21 +63,22 @@ class ResultRecord(BaseModel):
 
     id: StrictStr
     chosen: Choice = None
-    answer: StrictInt | list[StrictInt]
-    correct: StrictBool
+    chosen_text: list[StrictStr] | None = None
+    correct: StrictBool | None = None  # a claim, checked against the bank
 
 
 class Record(BaseModel):
-    """One line of a record file."""
+    """One line of a record file (score, max_score and correct are claims)."""
 
     model_config = ConfigDict(extra="allow")
 
     quiz: StrictStr
     student: StrictStr
-    score: StrictInt
-    max_score: StrictInt
+    score: StrictInt | None = None
+    max_score: StrictInt | None = None
     lang: StrictStr | None = None
     seed: StrictInt | None = None
+    mode: StrictStr = "full"
     results: list[ResultRecord]
     timestamp: datetime
     complete: StrictBool
@@ -128,13 +134,83 @@ def read_records(paths: Iterable[Path | str]) -> tuple[list[Record], list[Record
                 continue
             if record.timestamp.tzinfo is None:
                 record.timestamp = record.timestamp.replace(tzinfo=timezone.utc)
-            if record.max_score != len(record.results) or record.score != sum(r.correct for r in record.results):
-                problems.append(
-                    RecordProblem(str(path), number, "score/max_score do not match the results (edited by hand?)")
-                )
-                continue
             records.append(record)
     return records, problems
+
+
+# --------------------------------------------------------------------------- re-scoring
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """A record scored by the bank: per question the chosen file numbers and whether right."""
+
+    score: int
+    max_score: int
+    chosen: dict[str, tuple[int, ...] | None]
+    correct: dict[str, bool]
+    flags: tuple[str, ...]  # why the record disagrees with the bank (empty: it agrees)
+
+
+def _chosen_numbers(result: ResultRecord, question: Any) -> tuple[tuple[int, ...] | None, str | None]:
+    """The file numbers a result chose; the texts win over the numbers (the bank may be reordered)."""
+    n = len(question.choices)
+    if result.chosen_text:
+        numbers = []
+        for text in result.chosen_text:
+            found = [i for i, c in enumerate(question.choices, start=1) if _norm(text) in {_norm(c.get("ko")), _norm(c.get("en"))}]
+            if not found:
+                return None, f"question '{result.id}': chosen text {text!r} is not one of its choices"
+            numbers.append(found[0])
+        return tuple(sorted(numbers)), None
+    if result.chosen is None:
+        return None, None
+    numbers = result.chosen if isinstance(result.chosen, list) else [result.chosen]
+    bad = [x for x in numbers if not 1 <= x <= n]
+    if bad:
+        return None, f"question '{result.id}': chosen {bad[0]} is not a choice (there are {n})"
+    return tuple(sorted(numbers)), None
+
+
+def rescore(record: Record, quiz: Quiz) -> Rescored:
+    """Score a record against the bank's keys; every disagreement becomes a flag."""
+    flags: list[str] = []
+    by_id = {q.id: q for q in quiz.questions}
+    unknown = [r.id for r in record.results if r.id not in by_id]
+    if unknown:
+        flags.append(f"names question(s) the quiz does not have: {', '.join(unknown)}")
+    seen: set[str] = set()
+    chosen: dict[str, tuple[int, ...] | None] = {}
+    correct: dict[str, bool] = {}
+    for result in record.results:
+        question = by_id.get(result.id)
+        if question is None:
+            continue
+        if result.id in seen:
+            flags.append(f"question '{result.id}' appears twice")
+            continue
+        seen.add(result.id)
+        numbers, problem = _chosen_numbers(result, question)
+        if problem:
+            flags.append(problem)
+        right = numbers is not None and frozenset(numbers) == question.answer_set
+        chosen[result.id] = numbers
+        correct[result.id] = right
+        if result.correct is not None and result.correct != right:
+            flags.append(f"question '{result.id}' says correct={str(result.correct).lower()}, the bank says {str(right).lower()}")
+    expected = [q.id for q in quiz.questions] if record.mode != "retry" else [r.id for r in record.results if r.id in by_id]
+    for qid in expected:
+        correct.setdefault(qid, False)
+        chosen.setdefault(qid, None)
+    score = sum(correct[qid] for qid in expected)
+    max_score = len(expected)
+    if record.score is not None and record.score != score:
+        flags.append(f"score says {record.score}, the bank gives {score}")
+    if record.max_score is not None and record.max_score != max_score:
+        flags.append(f"max_score says {record.max_score}, the quiz has {max_score}")
+    if record.complete and any(chosen[qid] is None for qid in expected):
+        flags.append("marked complete but some questions have no answer")
+    return Rescored(score, max_score, {q: chosen[q] for q in expected}, {q: correct[q] for q in expected}, tuple(flags))
 
 
 # --------------------------------------------------------------------------- roll-ups
@@ -148,6 +224,7 @@ class StudentScore:
     max_score: int
     timestamp: str
     attempts: int  # all attempts of this student at this quiz, complete or not
+    flags: tuple[str, ...] = ()  # the counted record disagrees with the bank
 
     @property
     def percent(self) -> float:
@@ -174,6 +251,7 @@ class Report:
     questions: list[QuestionStat] = field(default_factory=list)
     incomplete_only: list[tuple[str, str]] = field(default_factory=list)  # (student, quiz)
     problems: list[RecordProblem] = field(default_factory=list)
+    flagged: list[RecordProblem] = field(default_factory=list)  # records that disagree with the bank
     records: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,6 +266,7 @@ class Report:
                     "percent": round(s.percent, 1),
                     "timestamp": s.timestamp,
                     "attempts": s.attempts,
+                    "flags": list(s.flags),
                 }
                 for s in self.students
             ],
@@ -205,6 +284,7 @@ class Report:
             ],
             "incomplete_only": [{"student": s, "quiz": q} for s, q in self.incomplete_only],
             "problems": [str(p) for p in self.problems],
+            "flagged": [str(p) for p in self.flagged],
         }
 
 
@@ -212,49 +292,76 @@ def _iso(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def build_report(records: list[Record], problems: Iterable[RecordProblem] = (), quiz: str | None = None) -> Report:
-    """Per-student scores (latest complete attempt per student and quiz) and per-question statistics."""
+def build_report(
+    records: list[Record],
+    problems: Iterable[RecordProblem] = (),
+    quiz: str | None = None,
+    bank: dict[str, Quiz] | None = None,
+) -> Report:
+    """Per-student scores (latest complete attempt per student and quiz) and per-question statistics.
+
+    Every record is re-scored against `bank` (quiz id -> Quiz); a record of a quiz the bank
+    lacks cannot be scored and is skipped with a problem.  What a record says about its own
+    score or correctness is never used: disagreements are listed in ``report.flagged``.
+    """
+    bank = bank or {}
     report = Report(problems=list(problems))
-    selected = [r for r in records if quiz is None or r.quiz == quiz]
-    report.records = len(selected)
+    selected = [r for r in records if (quiz is None or r.quiz == quiz)]
+    scored: list[tuple[Record, Rescored]] = []
+    for record in selected:
+        the_quiz = bank.get(record.quiz)
+        if the_quiz is None:
+            report.problems.append(RecordProblem(record.file, record.line, f"quiz '{record.quiz}' is not in the bank: cannot re-score, skipped"))
+            continue
+        rescored = rescore(record, the_quiz)
+        if rescored.flags:
+            report.flagged.append(RecordProblem(record.file, record.line, f"{record.student}/{record.quiz}: " + "; ".join(rescored.flags)))
+        if record.mode == "retry":
+            continue  # practice: never a score
+        scored.append((record, rescored))
+    report.records = len(scored)
     attempts: Counter[tuple[str, str]] = Counter()
-    best: dict[tuple[str, str], tuple[datetime, int, Record]] = {}
-    for index, record in enumerate(selected):
+    best: dict[tuple[str, str], tuple[datetime, int, Record, Rescored]] = {}
+    for index, (record, rescored) in enumerate(scored):
         key = (record.student, record.quiz)
         attempts[key] += 1
         if not record.complete:
             continue
         # the later timestamp wins; on a tie the line read later wins
         if key not in best or (record.timestamp, index) >= best[key][:2]:
-            best[key] = (record.timestamp, index, record)
-    latest = {key: value[2] for key, value in best.items()}
+            best[key] = (record.timestamp, index, record, rescored)
+    latest = {key: (value[2], value[3]) for key, value in best.items()}
     for key in sorted(attempts):
         if key not in latest:
             report.incomplete_only.append(key)
-    for (student, quiz_id), record in sorted(latest.items()):
+    for (student, quiz_id), (record, rescored) in sorted(latest.items()):
         report.students.append(
-            StudentScore(student, quiz_id, record.score, record.max_score, _iso(record.timestamp), attempts[(student, quiz_id)])
+            StudentScore(student, quiz_id, rescored.score, rescored.max_score, _iso(record.timestamp), attempts[(student, quiz_id)], rescored.flags)
         )
-    # per question, over the latest complete attempts, in the order questions first appear
-    order: dict[tuple[str, str], int] = {}
+    # per question, over the latest complete attempts, in the bank's order
     answered: Counter[tuple[str, str]] = Counter()
     correct: Counter[tuple[str, str]] = Counter()
     wrong: dict[tuple[str, str], Counter[Any]] = defaultdict(Counter)
-    for _key, record in sorted(latest.items()):
-        for position, result in enumerate(record.results):
-            qkey = (record.quiz, result.id)
-            order.setdefault(qkey, position)
+    quizzes_seen: list[str] = []
+    for _key, (record, rescored) in sorted(latest.items()):
+        if record.quiz not in quizzes_seen:
+            quizzes_seen.append(record.quiz)
+        for qid, numbers in rescored.chosen.items():
+            qkey = (record.quiz, qid)
             answered[qkey] += 1
-            if result.correct:
+            if rescored.correct[qid]:
                 correct[qkey] += 1
-            elif result.chosen is not None:
-                chosen = result.chosen
-                wrong[qkey][tuple(sorted(chosen)) if isinstance(chosen, list) else chosen] += 1
-    for qkey in sorted(order, key=lambda k: (k[0], order[k])):
-        top, count = None, 0
-        if wrong[qkey]:
-            # most chosen; ties go to the smaller choice number
-            top, count = sorted(wrong[qkey].items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
-            top = list(top) if isinstance(top, tuple) else top
-        report.questions.append(QuestionStat(qkey[0], qkey[1], answered[qkey], correct[qkey], top, count))
+            elif numbers is not None:
+                wrong[qkey][numbers if len(numbers) > 1 or bank[record.quiz].question(qid).multi else numbers[0]] += 1
+    for quiz_id in sorted(quizzes_seen):
+        for question in bank[quiz_id].questions:
+            qkey = (quiz_id, question.id)
+            if qkey not in answered:
+                continue
+            top, count = None, 0
+            if wrong[qkey]:
+                # most chosen; ties go to the smaller choice number
+                top, count = sorted(wrong[qkey].items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
+                top = list(top) if isinstance(top, tuple) else top
+            report.questions.append(QuestionStat(quiz_id, question.id, answered[qkey], correct[qkey], top, count))
     return report

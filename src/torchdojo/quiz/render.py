@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import IO, Any, Iterable, Mapping, Sequence
 
 import click
@@ -28,7 +29,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "questions": {"ko": "{n}문제", "en": "{n} questions"},
     "seed": {"ko": "보기 섞기 시드: {seed} (같은 순서로 다시 풀려면 --seed {seed})", "en": "Shuffle seed: {seed} (replay the same order with --seed {seed})"},
     "no_shuffle": {"ko": "보기를 섞지 않습니다.", "en": "Choices are not shuffled."},
-    "how": {"ko": "번호를 입력하고 Enter. 중단: Ctrl-C (지금까지의 답은 저장됩니다).", "en": "Type a number and press Enter. Stop: Ctrl-C (answers so far are kept)."},
+    "how": {"ko": "번호를 입력하고 Enter. 중단: Ctrl-C (지금까지의 답은 저장되고 --resume으로 이어 풉니다).", "en": "Type a number and press Enter. Stop: Ctrl-C (answers so far are kept; continue with --resume)."},
     "multi_hint": {"ko": "(복수 선택: 맞는 것을 모두 고르세요, 예: 1,3)", "en": "(multi-select: choose all that apply, e.g. 1,3)"},
     "prompt": {"ko": "답 [{range}]: ", "en": "Answer [{range}]: "},
     "prompt_multi": {"ko": "답 (예: 1,3) [{range}]: ", "en": "Answer (e.g. 1,3) [{range}]: "},
@@ -49,6 +50,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "partial": {"ko": "부분 결과: {n}문제 중 {answered}문제 답함", "en": "Partial result: answered {answered} of {n} questions"},
     "recorded": {"ko": "기록을 저장했습니다: {path}", "en": "Record saved: {path}"},
     "unanswered_ids": {"ko": "답 파일에 없는 문제: {ids}", "en": "Not in the answers file: {ids}"},
+    "sheet_how": {
+        "ko": "답안지 (보기 섞기 시드 {seed}). 아래 틀의 각 문제 옆에 이 답안지의 보기 번호(또는 보기 글)를 쓰고 제출하세요: torchdojo quiz run {quiz} --answers 답.yaml",
+        "en": "Answer sheet (shuffle seed {seed}). Write this sheet's choice number (or the choice text) next to each question in the template below and hand it in: torchdojo quiz run {quiz} --answers answers.yaml",
+    },
+    "sheet_template": {"ko": "답 파일 틀 (YAML):", "en": "Answer file template (YAML):"},
+    "resume_hint": {"ko": "이어서 풀려면: torchdojo quiz run {quiz} --resume", "en": "To continue later: torchdojo quiz run {quiz} --resume"},
+    "resumed": {"ko": "이전 응시를 이어서 풉니다 ({answered}/{n}문제 답함, 시드 {seed}).", "en": "Resuming the earlier attempt ({answered}/{n} answered, seed {seed})."},
+    "retry": {"ko": "틀렸거나 답하지 않은 {n}문제만 다시 풉니다 (연습: 점수 기록에 들어가지 않습니다).", "en": "Retrying the {n} question(s) you got wrong or left out (practice: not counted in records)."},
+    "retry_none": {"ko": "지난 응시에서 틀린 문제가 없습니다. 새로 풀려면 --retry-wrong 없이 실행하세요.", "en": "Nothing to retry: the last attempt had no wrong answers. Run without --retry-wrong for a new attempt."},
+    "how_arrows": {"ko": "↑↓로 고르고 Enter (번호 키도 됩니다). 복수 선택은 Space로 표시. 중단: Ctrl-C (이어 풀기: --resume).", "en": "Choose with ↑↓ and Enter (number keys work too). Multi-select: Space marks. Stop: Ctrl-C (continue with --resume)."},
+    "arrow_instruction": {"ko": "(↑↓, Enter)", "en": "(↑↓, Enter)"},
+    "arrow_instruction_multi": {"ko": "(↑↓, Space로 표시, Enter로 제출)", "en": "(↑↓, Space marks, Enter submits)"},
+    "pick_one": {"ko": "하나 이상 고르세요 (Space로 표시).", "en": "Choose at least one (Space marks)."},
+    "your_answer": {"ko": "내 답: {answer}", "en": "Your answer: {answer}"},
     "list_title": {"ko": "퀴즈 목록", "en": "Quizzes"},
     "col_title": {"ko": "제목", "en": "Title"},
     "col_count": {"ko": "문제 수", "en": "Questions"},
@@ -78,7 +93,7 @@ class Output:
 
     def line(self, text: str = "", style: str | None = None) -> None:
         if self.rich:
-            self.console.print(Text(text, style=style or ""), soft_wrap=True)
+            self.console.print(inline(text, style or ""), soft_wrap=True)
         else:
             click.echo(text, file=self.stream)
 
@@ -104,12 +119,41 @@ class Output:
             for header in headers:
                 table.add_column(header, overflow="fold")
             for row in rows:
-                table.add_row(*[Text(str(cell)) for cell in row])
+                table.add_row(*[inline(str(cell)) for cell in row])
             self.console.print(table)
         else:
             if title:
                 click.echo(title, file=self.stream)
             click.echo(plain_table(headers, rows), file=self.stream)
+
+
+CODE_STYLE = "bold cyan"
+_BACKTICKS = re.compile(r"`([^`\n]+)`")
+
+
+def inline(text: str, style: str = "") -> Text:
+    """Rich text with `code` spans rendered as code (the backticks dropped); other text as is."""
+    out = Text(style=style)
+    at = 0
+    for m in _BACKTICKS.finditer(text):
+        out.append(text[at : m.start()])
+        out.append(m.group(1), style=CODE_STYLE)
+        at = m.end()
+    out.append(text[at:])
+    return out
+
+
+def short(text: str, width: int = 48) -> str:
+    """The first line of a text, cut to about `width` cells (for table cells)."""
+    first = " ".join(text.split())
+    if cell_len(first) <= width:
+        return first
+    out = ""
+    for ch in first:
+        if cell_len(out + ch) > width - 1:
+            break
+        out += ch
+    return out.rstrip() + "…"
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -160,18 +204,23 @@ def choice_label(shown: ShownQuestion, numbers: Iterable[int], tr: Texts, *, fil
 # --------------------------------------------------------------------------- a run
 
 
-def header(out: Output, quiz: Quiz, session: QuizSession, lang: Lang, *, interactive: bool) -> None:
+def header(out: Output, quiz: Quiz, session: QuizSession, lang: Lang, *, interactive: bool, arrows: bool = False) -> None:
     tr = Texts(lang)
     out.line(f"{tr(quiz.title)} ({quiz.id}, {msg('questions', lang, n=len(quiz.questions))})", style="bold")
     if quiz.description is not None:
         out.line(tr(quiz.description))
     out.line(msg("seed", lang, seed=session.seed) if session.seed is not None else msg("no_shuffle", lang), style="dim")
     if interactive:
-        out.line(msg("how", lang), style="dim")
+        out.line(msg("how_arrows" if arrows else "how", lang), style="dim")
     tr.note(out)
 
 
-def question(out: Output, shown: ShownQuestion, index: int, total: int, lang: Lang) -> None:
+def strip_code(text: str) -> str:
+    """A text without its backticks (for the arrow menu, which shows plain text)."""
+    return _BACKTICKS.sub(lambda m: m.group(1), text)
+
+
+def question(out: Output, shown: ShownQuestion, index: int, total: int, lang: Lang, *, choices: bool = True) -> None:
     tr = Texts(lang)
     out.line()
     out.line(f"[{index}/{total}] {tr(shown.question.prompt)}", style="bold")
@@ -179,8 +228,9 @@ def question(out: Output, shown: ShownQuestion, index: int, total: int, lang: La
         out.line(msg("multi_hint", lang), style="yellow")
     if shown.question.code:
         out.code(shown.question.code)
-    for number, choice in enumerate(shown.choices, start=1):
-        out.line(f"  {number}) {tr(choice)}")
+    if choices:
+        for number, choice in enumerate(shown.choices, start=1):
+            out.line(f"  {number}) {tr(choice)}")
     tr.note(out)
 
 
@@ -204,42 +254,75 @@ def score_report(
     lang: Lang,
     *,
     explain: bool,
-    file_order: bool = False,
     interrupted: str | None = None,
 ) -> None:
-    """The end-of-quiz report: a table of answers, the score, and (if `explain`) every explanation."""
+    """The end-of-quiz report: every explanation (if `explain`), then the table of answers and the score.
+
+    The table and the score come last so that they stay in view (exam mode prints every
+    explanation; they go above).  Rows name the question by its text, choices by their text.
+    """
     tr = Texts(lang)
     result = session.result()
     out.line()
     if interrupted:
         out.line(msg(interrupted, lang), style="yellow")
-    rows = []
-    for index, shown in enumerate(session.questions, start=1):
-        chosen = session.answers.get(shown.id)
-        to_display = (lambda ns: ns) if file_order else (lambda ns: [shown.to_shown(n) for n in ns])
-        yours = choice_label(shown, to_display(chosen), tr, file_order=file_order) if chosen else msg("unanswered", lang)
-        right_numbers = sorted(shown.question.answer_set) if file_order else shown.answer_shown
-        right = choice_label(shown, right_numbers, tr, file_order=file_order)
-        if chosen is None and not result.complete:
-            right = "-"  # a partial attempt does not give away what was not answered yet
-        mark = "✓" if session.is_correct(shown.id) else ("·" if chosen is None else "✗")
-        rows.append([index, shown.id, yours, right, mark])
-    headers = [msg(k, lang) for k in ("col_no", "col_id", "col_yours", "col_answer", "col_ok")]
-    out.table(headers, rows, title=msg("report_title", lang, title=tr(session.quiz.title)))
-    pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
-    out.line(msg("score", lang, score=result.score, max=result.max_score, pct=pct), style="bold")
-    if not result.complete:
-        out.line(msg("partial", lang, n=result.max_score, answered=result.answered), style="yellow")
     if explain:
         for index, shown in enumerate(session.questions, start=1):
             if not result.complete and shown.id not in session.answers:
                 continue  # a partial attempt does not give away what was not asked yet
             mark = "✓" if session.is_correct(shown.id) else "✗"
-            right_numbers = sorted(shown.question.answer_set) if file_order else shown.answer_shown
             out.line()
             out.line(f"{mark} [{index}] {tr(shown.question.prompt)}", style="bold")
-            out.line("  " + msg("col_answer", lang) + ": " + choice_label(shown, right_numbers, tr, file_order=file_order))
+            out.line("  " + msg("col_answer", lang) + ": " + choice_label(shown, shown.answer_shown, tr))
             out.line("  " + msg("explanation", lang, text=tr(shown.question.explanation)), style="cyan")
+        out.line()
+    rows = []
+    for index, shown in enumerate(session.questions, start=1):
+        chosen = session.answers.get(shown.id)
+        yours = choice_label(shown, [shown.to_shown(n) for n in chosen], tr) if chosen else msg("unanswered", lang)
+        right = choice_label(shown, shown.answer_shown, tr)
+        if chosen is None and not result.complete:
+            right = "-"  # a partial attempt does not give away what was not answered yet
+        mark = "✓" if session.is_correct(shown.id) else ("·" if chosen is None else "✗")
+        rows.append([index, question_label(shown, tr), yours, right, mark])
+    headers = [msg(k, lang) for k in ("col_no", "col_id", "col_yours", "col_answer", "col_ok")]
+    title = msg("report_title", lang, title=tr(session.quiz.title))
+    tr.note(out)  # above the table: the table and the score are the last lines on the screen
+    out.table(headers, rows, title=title)
+    pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
+    out.line(msg("score", lang, score=result.score, max=result.max_score, pct=pct), style="bold")
+    if not result.complete:
+        out.line(msg("partial", lang, n=result.max_score, answered=result.answered), style="yellow")
+
+
+def question_label(shown: ShownQuestion, tr: Texts, width: int = 48) -> str:
+    """A question as a table cell: its text, with the first code line when the text alone says little."""
+    text = " ".join(tr(shown.question.prompt).split())
+    code = [line.strip() for line in (shown.question.code or "").splitlines() if line.strip()]
+    if code and cell_len(text) < 30:
+        text = f"{text} `{code[0]}`"
+    return short(text, width)
+
+
+# --------------------------------------------------------------------------- answer sheets
+
+
+def sheet(out: Output, session: QuizSession, lang: Lang) -> None:
+    """A printable answer sheet: the questions with choices in this seed's order, and a YAML template."""
+    tr = Texts(lang)
+    quiz = session.quiz
+    out.line(f"{tr(quiz.title)} ({quiz.id}, {msg('questions', lang, n=len(session.questions))})", style="bold")
+    out.line(msg("sheet_how", lang, seed=session.seed, quiz=quiz.id), style="dim")
+    for index, shown in enumerate(session.questions, start=1):
+        question(out, shown, index, len(session.questions), lang)
+    out.line()
+    out.line(msg("sheet_template", lang), style="bold")
+    out.line(f"quiz: {quiz.id}")
+    out.line(f"seed: {session.seed}")
+    out.line("answers:")
+    for index, shown in enumerate(session.questions, start=1):
+        hint = f"[{index}] " + ("[1, 3]  " if shown.multi else "") + span(shown.n_choices)
+        out.line(f"  {shown.id}:    # {hint}")
     tr.note(out)
 
 
@@ -289,8 +372,12 @@ def report_table(out: Output, report: Report, lang: Lang, quizzes: Mapping[str, 
     quizzes = quizzes or {}
     ko = lang == "ko"
     out.table(
-        ["학생" if ko else "Student", "퀴즈" if ko else "Quiz", "점수" if ko else "Score", "%", "응시" if ko else "Attempts", "시각 (UTC)" if ko else "When (UTC)"],
-        [[s.student, s.quiz, f"{s.score}/{s.max_score}", f"{s.percent:.0f}", s.attempts, s.timestamp] for s in report.students],
+        ["학생" if ko else "Student", "퀴즈" if ko else "Quiz", "점수" if ko else "Score", "%", "응시" if ko else "Attempts", "시각 (UTC)" if ko else "When (UTC)", "검사" if ko else "Check"],
+        [
+            [s.student, s.quiz, f"{s.score}/{s.max_score}", f"{s.percent:.0f}", s.attempts, s.timestamp,
+             ("⚠ 기록이 문제 은행과 다름" if ko else "⚠ record disagrees with the bank") if s.flags else "ok"]
+            for s in report.students
+        ],
         title=("학생별 점수 (학생·퀴즈마다 가장 최근의 완료된 응시)" if ko else "Scores per student (latest complete attempt per student and quiz)"),
     )
     out.line()
@@ -302,6 +389,11 @@ def report_table(out: Output, report: Report, lang: Lang, quizzes: Mapping[str, 
         ],
         title="문제별 통계" if ko else "Per-question statistics",
     )
+    if report.flagged:
+        out.line()
+        out.line(("문제 은행으로 다시 채점한 결과와 다른 기록 (점수는 다시 채점한 값입니다):" if ko else "Records that disagree with the bank (scores above are the bank's):"), style="bold red")
+        for flagged in report.flagged:
+            out.line(f"  {flagged}", style="red")
     if report.incomplete_only:
         out.line()
         names = ", ".join(f"{s} ({q})" for s, q in report.incomplete_only)
@@ -310,7 +402,7 @@ def report_table(out: Output, report: Report, lang: Lang, quizzes: Mapping[str, 
 
 CSV_COLUMNS = [
     "section", "quiz", "student", "question", "score", "max_score", "percent", "attempts",
-    "timestamp", "answered", "correct", "share_correct", "top_wrong", "top_wrong_count",
+    "timestamp", "answered", "correct", "share_correct", "top_wrong", "top_wrong_count", "flags",
 ]
 
 
@@ -323,6 +415,7 @@ def report_csv(report: Report) -> str:
         writer.writerow({
             "section": "student", "quiz": s.quiz, "student": s.student, "score": s.score,
             "max_score": s.max_score, "percent": f"{s.percent:.1f}", "attempts": s.attempts, "timestamp": s.timestamp,
+            "flags": "; ".join(s.flags),
         })
     for q in report.questions:
         top = q.top_wrong

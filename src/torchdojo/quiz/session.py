@@ -2,9 +2,13 @@
 
 Numbers come in two orders:
 
-* *file order*: the 1-based choice numbers of the YAML file (answer keys, answer
-  files and records use this order);
-* *shown order*: the 1-based numbers the student sees after shuffling.
+* *file order*: the 1-based choice numbers of the YAML file (answer keys and
+  records use this order; records also keep the chosen texts);
+* *shown order*: the 1-based numbers the student sees after shuffling (answer
+  sheets use this order, with the sheet's seed).
+
+Every presentation is shuffled by a seed, so a choice's position says nothing
+about the key (questions marked ``shuffle: false`` keep their file order).
 
 Nothing here prints; the CLI and :mod:`torchdojo.quiz.render` do.
 """
@@ -43,6 +47,10 @@ class InvalidKey(ValueError):
 
 
 _SPLIT = re.compile(r"[\s,]+")
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
 
 
 def parse_key(text: str, n_choices: int, multi: bool) -> tuple[int, ...]:
@@ -140,13 +148,15 @@ def shuffled_order(question: Question, seed: int | None, quiz_id: str = "") -> t
 
 @dataclass(frozen=True)
 class QuestionResult:
+    """What the student chose (never the key: records must not carry it)."""
+
     id: str
     chosen: int | list[int] | None  # file order
-    answer: int | list[int]  # file order, as in the quiz file
     correct: bool
+    chosen_text: list[str] | None = None  # the Korean texts of the chosen choices (survive reordering)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "chosen": self.chosen, "answer": self.answer, "correct": self.correct}
+        return {"id": self.id, "chosen": self.chosen, "chosen_text": self.chosen_text, "correct": self.correct}
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,7 @@ class AttemptResult:
     seed: int | None
     results: tuple[QuestionResult, ...]
     complete: bool
+    mode: str = "full"  # "full" (scored) or "retry" (practice on a subset)
 
     @property
     def score(self) -> int:
@@ -181,6 +192,7 @@ class AttemptResult:
             "lang": self.lang,
             "seed": self.seed,
             "complete": self.complete,
+            "mode": self.mode,
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -199,6 +211,7 @@ class QuizSession:
     shuffle: bool = True
     lang: Lang = "ko"
     student: str = ""
+    only: tuple[str, ...] | None = None  # a subset of question ids (retry mode), in quiz order
     questions: list[ShownQuestion] = field(init=False)
     answers: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
 
@@ -207,8 +220,21 @@ class QuizSession:
             self.seed = new_seed()
         if not self.shuffle:
             self.seed = None
-        self.questions = [ShownQuestion(q, shuffled_order(q, self.seed, self.quiz.id)) for q in self.quiz.questions]
+        wanted = None if self.only is None else set(self.only)
+        if wanted is not None:
+            unknown = wanted - {q.id for q in self.quiz.questions}
+            if unknown:
+                raise QuizError(f"quiz '{self.quiz.id}' has no question(s) {', '.join(sorted(unknown))}")
+        self.questions = [
+            ShownQuestion(q, shuffled_order(q, self.seed, self.quiz.id))
+            for q in self.quiz.questions
+            if wanted is None or q.id in wanted
+        ]
         self._by_id = {s.id: s for s in self.questions}
+
+    @property
+    def mode(self) -> str:
+        return "full" if self.only is None else "retry"
 
     # ------------------------------------------------------------------ answering
 
@@ -258,10 +284,34 @@ class QuizSession:
         chosen = self.answers.get(question_id)
         return chosen is not None and frozenset(chosen) == self.shown(question_id).question.answer_set
 
-    def apply_answer_map(self, mapping: Mapping[Any, Any], source: str = "answers") -> list[str]:
-        """Answer from a mapping question id → file-order number or list; returns ids left unanswered."""
-        if not isinstance(mapping, Mapping):
-            raise QuizError(f"{source}: expected a mapping of question id to choice number, got {type(mapping).__name__}")
+    def apply_answer_sheet(self, data: Any, source: str = "answers") -> list[str]:
+        """Answer from an answer sheet; returns the ids left unanswered.
+
+        A sheet is ``{seed: N, answers: {id: value}}`` (or a plain ``{id: value}`` mapping).
+        A value is a choice *number* (or a list) in the shown order of the sheet printed with
+        that seed (``quiz sheet ID --seed N``), or a choice *text* (or a list of texts, Korean or
+        English).  File-order numbers are never accepted: with them the key would sit at a
+        fixed position.
+        """
+        if not isinstance(data, Mapping):
+            raise QuizError(f"{source}: expected a mapping {{seed: N, answers: {{question id: choice}}}}, got {type(data).__name__}")
+        mapping: Any = data
+        sheet_seed = None
+        if "answers" in data and isinstance(data.get("answers"), Mapping):
+            extra = [str(k) for k in data if k not in ("answers", "seed", "quiz", "student")]
+            if extra:
+                raise QuizError(f"{source}: unknown key(s) {', '.join(extra)} (a sheet has seed, answers, and optionally quiz, student)")
+            mapping = data["answers"]
+            sheet_seed = data.get("seed")
+            if sheet_seed is not None and (isinstance(sheet_seed, bool) or not isinstance(sheet_seed, int)):
+                raise QuizError(f"{source}: seed must be a whole number, got {sheet_seed!r}")
+            if data.get("quiz") not in (None, self.quiz.id):
+                raise QuizError(f"{source}: this sheet is for quiz '{data.get('quiz')}', not '{self.quiz.id}'")
+        if sheet_seed is not None and sheet_seed != self.seed:
+            raise QuizError(
+                f"{source}: the sheet says seed {sheet_seed} but this attempt uses seed {self.seed}: "
+                "run with the sheet's seed (or leave --seed out)"
+            )
         unknown = [str(k) for k in mapping if str(k) not in self._by_id]
         if unknown:
             known = ", ".join(self._by_id)
@@ -270,15 +320,46 @@ class QuizSession:
             qid = str(key)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, list)):
-                raise QuizError(f"{source}: question '{qid}': expected a choice number or a list, got {value!r}")
-            if isinstance(value, list) and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-                raise QuizError(f"{source}: question '{qid}': expected a list of choice numbers, got {value!r}")
+            shown = self._by_id[qid]
+            items = value if isinstance(value, list) else [value]
+            if not items:
+                raise QuizError(f"{source}: question '{qid}': empty list")
+            if all(isinstance(v, str) for v in items):
+                numbers = [self._number_of_text(shown, v, f"{source}: question '{qid}'") for v in items]
+                apply = self.answer_file
+            elif all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+                if sheet_seed is None and shown.question.shuffle:
+                    raise QuizError(
+                        f"{source}: question '{qid}': choice numbers refer to the shuffled positions of a printed "
+                        "sheet, so the sheet needs its seed: write `seed: N` and put the numbers under `answers:` "
+                        "(see `torchdojo quiz sheet`), or give the choice text instead of a number"
+                    )
+                numbers = list(items)
+                apply = self.answer_shown
+            else:
+                raise QuizError(f"{source}: question '{qid}': expected a choice number, a choice text, or a list of them, got {value!r}")
             try:
-                self.answer_file(qid, value)
+                apply(qid, numbers)
             except QuizError as exc:
                 raise QuizError(f"{source}: {exc}") from None
         return [s.id for s in self.questions if s.id not in self.answers]
+
+    @staticmethod
+    def _number_of_text(shown: ShownQuestion, text: str, where: str) -> int:
+        wanted = _norm(text)
+        for number, choice in enumerate(shown.question.choices, start=1):
+            if wanted in {_norm(choice.get("ko")), _norm(choice.get("en"))} - {""}:
+                return number
+        raise QuizError(f"{where}: {text!r} is not one of its choices")
+
+    def restore(self, answers: Mapping[str, Iterable[int]]) -> None:
+        """Put back answers (file order) saved by an interrupted attempt; unknown ids are dropped."""
+        for qid, numbers in answers.items():
+            if qid in self._by_id:
+                try:
+                    self.answer_file(qid, list(numbers))
+                except QuizError:
+                    continue
 
     # ------------------------------------------------------------------ results
 
@@ -301,7 +382,8 @@ class QuizSession:
                 value = list(chosen)
             else:
                 value = chosen[0]
-            results.append(QuestionResult(s.id, value, s.question.answer, self.is_correct(s.id)))
+            texts = None if chosen is None else [s.question.choices[n - 1].text("ko") for n in chosen]
+            results.append(QuestionResult(s.id, value, self.is_correct(s.id), texts))
         return AttemptResult(
             quiz=self.quiz.id,
             student=self.student,
@@ -309,4 +391,5 @@ class QuizSession:
             seed=self.seed,
             results=tuple(results),
             complete=self.complete if complete is None else complete,
+            mode=self.mode,
         )
