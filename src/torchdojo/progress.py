@@ -10,15 +10,10 @@ from .grading.state import load_state
 
 
 def progress(directory: Path) -> dict[str, Any]:
-    """Plain data: modules in course order; items from the last check, else from the graders."""
+    """Plain data: modules in course order; items from the last check, else from the manifest."""
     course = load_course()
     state = load_state(directory)
-    unchecked = [m.name for m in course.modules if m.name not in state]
-    catalog: dict[str, dict[str, float]] = {}
-    if unchecked:
-        from .grading.catalog import collect_items
-
-        catalog = collect_items(unchecked)
+    catalog = {m.name: dict(m.items) for m in course.modules}
     modules = []
     for module in course.modules:
         if module.name in state:
