@@ -12,7 +12,6 @@ the random cases too. Prints figures only; exits 1 if anything is below 100%.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import tempfile
 import time
@@ -21,31 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mutation import Mutant, build_submission  # noqa: E402
+from mutation import build_submission  # noqa: E402
+from torchdojo.authoring.mutants import load_mutants as _load, mutant_problems  # noqa: E402
 
 
-def load_mutants(module: str | None) -> list[Mutant]:
-    found = []
-    for path in sorted((ROOT / "tests" / "mutants").glob("test_mutants_*.py")):
-        if module and not path.stem.endswith(module):
-            continue
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)  # type: ignore[union-attr]
-        found += [m for m in vars(loaded).get("MUTANTS", []) if isinstance(m, Mutant)]
-        found += [m for m in vars(loaded).get("ALTERNATIVES", []) if isinstance(m, Mutant)]
-    return found
-
-
-def verdict(report, mutant: Mutant) -> bool:
-    (module,) = report.modules
-    for item in module.items:
-        lost = item.score == 0 and bool(item.message)
-        if item.name in mutant.loses and not lost:
-            return False
-        if item.name not in mutant.loses and item.score != item.max_score:
-            return False
-    return True
+def load_mutants(module: str | None) -> list:
+    return _load(ROOT / "tests" / "mutants", [module] if module else None)
 
 
 def main() -> int:
@@ -66,7 +46,7 @@ def main() -> int:
         for seed in seeds:
             with Scorer(device="cpu", seed=seed, lang="en") as scorer:
                 for m in mutants:
-                    ok = verdict(scorer.score(subs[str(m)], [m.module]), m)
+                    ok = not mutant_problems(scorer.score(subs[str(m)], [m.module]), m)
                     rates[str(m)].append(int(ok))
             print(f"seed {seed} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     below = 0

@@ -1,47 +1,25 @@
-"""Mutants: the reference with one deliberate mistake, graded to prove a grader catches it.
+"""This course's mutant harness for the test suite (the library part is torchdojo.authoring.mutants).
 
-A mutant is the reference file with `code` appended: a later `def`/`class` of the same
-name replaces the reference's, so each mutant states only the function it breaks.
-`loses` names the items that must drop to 0 points; every other item of the module must
-keep full points. An empty `loses` is a correct alternative that must score full.
+A mutant is the reference file with `code` appended (a later def/class replaces the
+reference's); `loses` names the items that must drop to 0 points, every other item keeps full
+points; an empty `loses` is a correct alternative that must score full.
 """
 
 from __future__ import annotations
 
-import shutil
-import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from torchdojo.authoring.mutants import Mutant, alternative, mutant_problems
+from torchdojo.authoring.mutants import build_submission as _build
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    module: str
-    code: str
-    loses: tuple[str, ...] = field(default_factory=tuple)
-    why: str = ""  # the COURSE.md "Catch" it stands for
-
-    def __str__(self) -> str:
-        return f"{self.module}:{self.name}"
-
-
-def alternative(name: str, module: str, code: str, why: str = "") -> Mutant:
-    """A correct solution written differently: it must get full points."""
-    return Mutant(name=name, module=module, code=code, loses=(), why=why)
+__all__ = ["Mutant", "alternative", "assert_mutant_scored", "build_submission", "fixed_only_scorer"]
 
 
 def build_submission(mutant: Mutant, dest: Path) -> Path:
-    """A copy of the whole reference with the mutant's module patched."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for path in (ROOT / "reference").glob("*.py"):
-        shutil.copyfile(path, dest / path.name)
-    target = dest / f"{mutant.module}.py"
-    target.write_text(target.read_text(encoding="utf-8") + "\n\n# --- mutant ---\n" + textwrap.dedent(mutant.code),
-                      encoding="utf-8")
-    return dest
+    """A copy of this course's whole reference with the mutant's module patched."""
+    return _build(mutant, dest, ROOT / "reference")
 
 
 _FIXED_ONLY_SCORER = None
@@ -70,21 +48,5 @@ def assert_mutant_scored(scorer, mutant: Mutant, tmp_path: Path) -> None:
     and on a full run with `scorer`'s seed (fixed and random cases)."""
     submission = build_submission(mutant, tmp_path / "submission")
     for run, label in ((fixed_only_scorer(), "fixed cases only"), (scorer, f"seed {scorer.seed}")):
-        _assert_report(run.score(submission, [mutant.module]), mutant, label)
-
-
-def _assert_report(report, mutant: Mutant, label: str) -> None:
-    (module,) = report.modules
-    items = {item.name: item for item in module.items}
-    unknown = set(mutant.loses) - set(items)
-    assert not unknown, f"{mutant}: no such item(s) {sorted(unknown)}; items are {sorted(items)}"
-    problems = []
-    for item in module.items:
-        if item.name in mutant.loses:
-            if item.score != 0:
-                problems.append(f"{item.name} kept {item.score}/{item.max_score} (should lose all)")
-            elif not item.message:
-                problems.append(f"{item.name} lost its points without a message")
-        elif item.score != item.max_score:
-            problems.append(f"{item.name} lost points it should keep: {item.status} {item.message!r}")
-    assert not problems, f"{mutant} ({mutant.why}), {label}:\n  " + "\n  ".join(problems)
+        problems = mutant_problems(run.score(submission, [mutant.module]), mutant)
+        assert not problems, f"{mutant} ({mutant.why}), {label}:\n  " + "\n  ".join(problems)
