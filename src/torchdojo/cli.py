@@ -30,8 +30,20 @@ def grading_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def _use_course(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:  # every later look-up of the course (graders, reference, hints) finds this one
+        import os
+
+        from .course import COURSE_ENV
+
+        os.environ[COURSE_ENV] = str(value.resolve())
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="torchdojo")
+@click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None, expose_value=False,
+              is_eager=True, callback=_use_course,
+              help="The course folder (holds torchdojo.yaml); default: the current folder or one above it.")
 def main() -> None:
     """torchdojo: auto-graded PyTorch exercises and quizzes (Korean first, English beside).
 
@@ -240,7 +252,7 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     from .course import load_course
     from .errors import UsageError
     from .grading.journal import Journal
-    from .grading.report import ClassReport, class_csv, to_json
+    from .grading.report import ClassReport, class_csv, safe_label, to_json
     from .grading.runner import class_submissions, grade as run_grade
     from .render import print_class
 
@@ -276,20 +288,23 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
         results = grader(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang,
                          skip=journal.done, on_start=journal.start)
     if err.is_terminal and todo:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        # the description names a student: shown as text, never parsed as markup
+        columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
         with Progress(*columns, console=err) as progress:
             task = progress.add_task("grading", total=len(todo))
             for rep in results:
                 journal.record(rep)
-                progress.update(task, advance=1, description=f"graded {rep.student}")
+                progress.update(task, advance=1, description=f"graded {safe_label(rep.student)}")
     else:
         for rep in results:
             journal.record(rep)
     reports = sorted(journal.done.values(), key=lambda r: r.student or "")
     if not as_json:
-        err.print(f"results journal: {journal.path}", markup=False, highlight=False)
+        err.print(f"results journal: {safe_label(str(journal.path), 4096)}", markup=False, highlight=False,
+                  emoji=False)
         for address, count in sorted(worker_counts.items()):
-            err.print(f"  {address}: {count} graded", markup=False, highlight=False)
+            err.print(f"  {safe_label(address)}: {count} graded", markup=False, highlight=False, emoji=False)
     if csv_path:
         csv_path.write_text(class_csv(reports, names), encoding="utf-8")
     if as_json:
@@ -300,10 +315,13 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
 
 
 from .cli_quiz import quiz  # noqa: E402
+from .cli_dev import dev, new  # noqa: E402
 from .cli_release import release  # noqa: E402
 
 main.add_command(quiz)
 main.add_command(release)
+main.add_command(new)
+main.add_command(dev)
 
 if __name__ == "__main__":
     main()

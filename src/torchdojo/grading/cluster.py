@@ -30,6 +30,7 @@ import logging
 import os
 import random
 import shutil
+import stat
 import tempfile
 import threading
 import uuid
@@ -102,14 +103,24 @@ def package_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def submission_files(path: Path, max_bytes: int) -> dict[str, bytes | int | None]:
+LINK = "link"  # on the wire: this exercise file is a symbolic link (never read, never followed)
+_DANGLING = "/nonexistent/torchdojo-link-not-accepted"
+
+
+def submission_files(path: Path, max_bytes: int) -> dict[str, bytes | int | str | None]:
     """The files the local path would read from a submission folder, for the wire.
 
-    {name: bytes} for each top-level `*.py` file; {name: size} for one larger than `max_bytes`
-    (it is never read, only its size is reported: re-created as a sparse file of that size);
-    {name: None} for a folder named like an exercise file.
+    {name: bytes} for each top-level `*.py` file (a regular file, read without following links
+    or blocking); {name: size} for one larger than `max_bytes` (it is never read, only its size
+    is reported: re-created as a sparse file of that size); {name: None} for a folder named like
+    an exercise file; {name: "link"} for a symbolic link (re-created as a dangling link, which
+    grading refuses like any link). A folder that is itself a link gives {}.
     """
-    files: dict[str, bytes | int | None] = {}
+    from ..sandbox.files import UnsafeFile, is_link, read_regular_file
+
+    files: dict[str, bytes | int | str | None] = {}
+    if is_link(path):
+        return files
     try:
         entries = sorted(Path(path).iterdir())
     except OSError:
@@ -118,17 +129,30 @@ def submission_files(path: Path, max_bytes: int) -> dict[str, bytes | int | None
         if entry.suffix != ".py":
             continue
         try:
-            if entry.is_dir():
-                files[entry.name] = None
-            elif entry.is_file():
-                size = entry.stat().st_size
-                files[entry.name] = entry.read_bytes() if size <= max_bytes else size
+            info = os.lstat(entry)
         except OSError:
             continue
+        if stat.S_ISLNK(info.st_mode):
+            files[entry.name] = LINK
+        elif stat.S_ISDIR(info.st_mode):
+            files[entry.name] = None
+        elif stat.S_ISREG(info.st_mode):
+            if info.st_size > max_bytes:
+                files[entry.name] = info.st_size
+                continue
+            try:
+                files[entry.name] = read_regular_file(entry, max_bytes, root=path)
+            except UnsafeFile as exc:
+                if exc.kind == "too_large":
+                    files[entry.name] = max_bytes + 1
+                elif exc.kind == "link":
+                    files[entry.name] = LINK
+            except OSError:
+                continue
     return files
 
 
-def write_submission(folder: Path, files: dict[str, bytes | int | None]) -> None:
+def write_submission(folder: Path, files: dict[str, bytes | int | str | None]) -> None:
     """Re-create on the worker what `submission_files` read on the client."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -137,11 +161,15 @@ def write_submission(folder: Path, files: dict[str, bytes | int | None]) -> None
         target = folder / name
         if content is None:
             target.mkdir()
+        elif content == LINK:
+            os.symlink(_DANGLING, target)
         elif isinstance(content, int):
             with open(target, "wb") as fh:
                 fh.truncate(content)
-        else:
+        elif isinstance(content, bytes):
             target.write_bytes(content)
+        else:
+            raise ValueError(f"bad file content in a submission: {type(content).__name__}")
 
 
 # -- on the worker ----------------------------------------------------------------------------
@@ -367,21 +395,28 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
     distributed = _import_distributed()
     from ..course import graders_dir, load_course, reference_dir
     from ..sandbox.devices import resolve_device
+    from ..sandbox.files import is_link
     from .report import submission_from_dict
-    from .runner import class_submissions
+    from .runner import class_submissions, link_report
 
     course = load_course()
     skipped = set(skip)
     subs = [s for s in class_submissions(root) if s[0] not in skipped]
+    linked = [s for s in subs if is_link(s[1])]  # never read through: 0 with the message, not sent
+    subs = [s for s in subs if not is_link(s[1])]
     names = [course.module(m).name for m in modules] if modules else None
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
     if not subs:
+        device = resolve_device(device) if scheduler is None else device
         if on_start:
-            on_start(seed, resolve_device(device) if scheduler is None else device)
+            on_start(seed, device)
+        for student, path in linked:
+            yield link_report(student, path, names or course.names, course=course, lang=lang, device=device,
+                              seed=seed)
         if on_worker_counts:
-            on_worker_counts({})
+            on_worker_counts({"(link)": len(linked)} if linked else {})
         return
     bundle = course_bundle(graders_dir(), reference_dir())
     max_source = max(m.limits_for().source_bytes for m in course.modules)
@@ -400,6 +435,10 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
             raise UsageError(f"a Dask worker could not set up grading: {exc}") from exc
         if on_start:
             on_start(seed, client_device)
+        for student, path in linked:
+            counts["(link)"] += 1
+            yield link_report(student, path, names or course.names, course=course, lang=lang,
+                              device=client_device, seed=seed)
         options = {"run": run, "device": device, "seed": seed, "lang": lang}
         # One task group (key prefix) for the whole class: the scheduler then queues the tasks
         # itself and hands a worker only the task it runs (worker-saturation 1.0).

@@ -14,13 +14,30 @@ from ..sandbox.remote import RemoteModule
 from ..sandbox.zygote import Zygote
 
 
-def make_data_root() -> str:
+def make_data_root(parent: str | None = None) -> str:
     """The run's folder for grader-written data; made before any worker so every worker sees it."""
     import tempfile
 
-    root = tempfile.mkdtemp(prefix="torchdojo-data-")
+    root = tempfile.mkdtemp(prefix="torchdojo-data-", dir=parent)
     os.chmod(root, 0o755)
     return root
+
+
+def reference_spent(remote: RemoteModule) -> bool:
+    """Has this reference module used part of its failure budget (a crash, a timeout, a failed load)?
+
+    Such a module is not kept for the next submission: a fresh one gets the whole budget, so
+    transient failures never add up over a class run. A module that only started once is kept
+    warm. (Reads RemoteModule's own counters; if they are not there, it is never kept.)"""
+    if getattr(remote, "_load_failure", None) is not None:
+        return True
+    starts = getattr(remote, "_restarts", None)
+    if not isinstance(starts, int):
+        return True
+    if starts == 0:
+        return False
+    session = getattr(remote, "_session", None)  # one start, still alive: the whole budget is left
+    return not (starts == 1 and session is not None and getattr(session, "alive", False) is True)
 
 
 @dataclass

@@ -2,6 +2,10 @@
 
 An interrupted `grade` keeps what was done; `grade --resume` reads the journal, skips those
 students and reuses the journal's seed so every student of the class gets the same inputs.
+
+Lines are pure ASCII JSON (`ensure_ascii=True`): no character of a message (U+2028, NEL, a
+lone surrogate) can split a line or fail to encode. Reading splits on "\n" only and skips any
+line that is not a result (cut short, garbled, another shape): that student is graded again.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
 from .report import SubmissionReport, submission_from_dict
 
 FORMAT = "torchdojo.grades/1"
@@ -35,20 +38,27 @@ class Journal:
         return journal
 
     def _read(self) -> None:
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        header = False
+        for line in text.split("\n"):  # never str.splitlines: it also splits on U+2028, NEL, \x1c...
             if not line.strip():
                 continue
             try:
                 data = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 continue  # a line cut short by an interruption: that student is graded again
-            if data.get("journal") == FORMAT:
-                self.seed, self.device = data.get("seed"), data.get("device")
-            elif "student" in data and "modules" in data:
+            if not isinstance(data, dict):
+                continue
+            if data.get("journal") == FORMAT and not header:
+                seed = data.get("seed")
+                if isinstance(seed, int) and not isinstance(seed, bool):
+                    self.seed, self.device, header = seed, data.get("device"), True
+            elif isinstance(data.get("student"), str) and "modules" in data:
                 try:
-                    self.done[data["student"]] = submission_from_dict(data)
-                except (KeyError, TypeError) as exc:
-                    raise UsageError(f"{self.path}:{number}: not a torchdojo result line ({exc})") from exc
+                    report = submission_from_dict(data)
+                except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+                    continue  # not a result line after all: that student is graded again
+                self.done[report.student or data["student"]] = report
 
     def start(self, seed: int, device: str) -> None:
         if self.seed is None:
@@ -61,6 +71,6 @@ class Journal:
 
     def _append(self, data: dict) -> None:
         with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, ensure_ascii=False) + "\n")
+            fh.write(json.dumps(data, ensure_ascii=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())

@@ -7,13 +7,17 @@ to show progress and to find the next unfinished item (rustlings keeps progress 
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from pathlib import Path
 from typing import Any
 
+from ..sandbox.files import UnsafeFile, is_link, read_regular_file
 from .report import ModuleResult, SubmissionReport, submission_from_dict
 
 STATE = Path(".torchdojo") / "state.json"
+STATE_BYTES = 8 * 1024 * 1024  # far above any real state file (messages are capped)
 
 
 def state_path(submission: Path) -> Path:
@@ -23,10 +27,11 @@ def state_path(submission: Path) -> Path:
 def load_state(submission: Path) -> dict[str, ModuleResult]:
     """Last known result per module (empty when never checked or unreadable)."""
     path = state_path(submission)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+    try:  # never through a link (the folder is the student's; `check` may run as root)
+        raw = read_regular_file(path, STATE_BYTES, root=submission)
+        data = json.loads(raw.decode("utf-8", errors="replace"))
         report = submission_from_dict({"modules": data["modules"]})
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, UnsafeFile, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}
     return {m.name: m for m in report.modules}
 
@@ -41,10 +46,19 @@ def save_state(submission: Path, report: SubmissionReport) -> Path | None:
         "modules": [m.to_dict() for m in modules.values()],
     }
     path = state_path(submission)
-    try:
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    try:  # a `.torchdojo` or state.json that is a link is left alone: never written through
+        if is_link(path.parent):
+            return None
         path.parent.mkdir(exist_ok=True)
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    except OSError:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        with open(fd, "w", encoding="utf-8") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:  # a FIFO, a device, a hard link
+                return None
+            fh.truncate(0)
+            fh.write(text)
+    except (OSError, ValueError):
         return None
     return path
 

@@ -177,23 +177,46 @@ def release_gradescope(out: Path, modules: Iterable[str] | None = None, *, force
 
 # -- inside the autograder -------------------------------------------------------------------
 
+def _walk(submission: Path) -> list[Path]:
+    """Every entry under `submission`, shallow first, never through a link (a link to a folder
+    is listed, its contents are not), skipping hidden names and macOS's __MACOSX."""
+    found: list[Path] = []
+    for top, dirs, files in os.walk(submission, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+        base = Path(top)
+        found += [base / name for name in [*files, *dirs] if not name.startswith(".")]
+    return sorted(found, key=lambda p: (len(p.parts), str(p)))
+
+
+def _kind(path: Path) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "gone"
+    return "link" if stat.S_ISLNK(mode) else "file" if stat.S_ISREG(mode) else "other"
+
+
 def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict[str, str]:
     """Copy the exercise files found anywhere under `submission` into `dest` (flat).
 
     `<module>.py` files win; a `<module>.ipynb` (or any notebook in a folder named after the
-    module) is converted from its answer cells. Returns {module: problem} for notebooks that
-    could not be read."""
+    module) is converted from its answer cells. Nothing is read through a link (the scorer runs
+    as root): a module whose file is a symbolic link, or too large, gets no file and a problem.
+    Files are read as regular files only, size-capped, without blocking. Returns {module:
+    problem} for modules that could not be taken (a link, a broken notebook)."""
     from ..course import load_course
+    from ..grading.report import safe_label
+    from ..sandbox.files import UnsafeFile, read_regular_file
     from .notebooks import NotebookProblem, Problem, extract_module_source
 
     course = load_course()
+    submission = Path(submission)
     wanted = set(course.names)
     found_py: dict[str, Path] = {}
     found_nb: dict[str, Path] = {}
-    entries = sorted(Path(submission).rglob("*"), key=lambda p: (len(p.parts), str(p)))
-    for path in entries:
-        rel = path.relative_to(submission)
-        if any(part.startswith(".") or part == "__MACOSX" for part in rel.parts) or not path.is_file():
+    for path in _walk(submission):
+        kind = _kind(path)
+        if kind not in ("file", "link"):
             continue
         if path.suffix == ".py" and path.stem in wanted:
             found_py.setdefault(path.stem, path)
@@ -205,13 +228,30 @@ def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict
     dest.mkdir(parents=True, exist_ok=True)
     for module in modules:
         if module in found_py:
-            shutil.copyfile(found_py[module], dest / f"{module}.py")
+            limit = course.module(module).limits_for().source_bytes
+            try:
+                data = read_regular_file(found_py[module], limit, root=submission)
+            except UnsafeFile as exc:
+                problems[module] = Problem(safe_label(exc.en, 500), safe_label(exc.ko, 500))
+                continue
+            except OSError as exc:
+                name = safe_label(found_py[module].name)
+                problems[module] = Problem(f"{name} cannot be read ({exc.strerror or exc})",
+                                           f"{name}을(를) 읽을 수 없습니다 ({exc.strerror or exc})")
+                continue
+            (dest / f"{module}.py").write_bytes(data)
         elif module in found_nb:
             try:
-                (dest / f"{module}.py").write_text(extract_module_source(found_nb[module], module, course),
-                                                   encoding="utf-8")
+                source = extract_module_source(found_nb[module], module, course, root=submission)
             except NotebookProblem as problem:
                 problems[module] = Problem(problem.en, problem.ko)
+                continue
+            except Exception as exc:  # a notebook costs at most its own module
+                name = safe_label(found_nb[module].name)
+                problems[module] = Problem(f"{name}: the notebook could not be read ({type(exc).__name__})",
+                                           f"{name}: 노트북을 읽지 못했습니다 ({type(exc).__name__})")
+                continue
+            (dest / f"{module}.py").write_text(source, encoding="utf-8")
     return problems
 
 

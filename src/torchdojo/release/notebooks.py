@@ -16,14 +16,18 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..course import Course, load_course
 from ..errors import UsageError
-from ..grading.report import ItemResult, SubmissionReport
+from ..grading.report import ItemResult, SubmissionReport, safe_label
+from ..sandbox.files import UnsafeFile, is_link, read_regular_file
 from .notebook import SETUP_ID, answer_id
+
+NOTEBOOK_BYTES = 20 * 1024 * 1024  # a returned notebook, outputs and pictures included
 
 
 class NotebookProblem(UsageError):
@@ -63,16 +67,24 @@ def _python_only(source: str) -> str:
     return "\n".join(_MAGIC.sub(r"\1# (notebook-only, not run) \2", line) for line in source.split("\n"))
 
 
-def read_notebook(nb_path: Path) -> dict:
+def read_notebook(nb_path: Path, root: Path | None = None) -> dict:
+    """The notebook's JSON: a regular file (never through a link), at most NOTEBOOK_BYTES, read
+    without blocking; `root` (the student's folder): no folder between it and the file may be a
+    link either. Anything else is a NotebookProblem naming the file."""
     nb_path = Path(nb_path)
-    name = nb_path.name
+    name = safe_label(nb_path.name)
     try:
-        raw = nb_path.read_bytes()
+        raw = read_regular_file(nb_path, NOTEBOOK_BYTES, root=root)
+    except UnsafeFile as exc:
+        raise NotebookProblem(safe_label(exc.en, 500), safe_label(exc.ko, 500)) from None
     except OSError as exc:
         raise NotebookProblem(f"{name}: cannot read the notebook ({exc.strerror or exc})",
-                              f"{name}: 노트북을 읽을 수 없습니다 ({exc.strerror or exc})") from exc
+                              f"{name}: 노트북을 읽을 수 없습니다 ({exc.strerror or exc})") from None
     try:
         data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise NotebookProblem(f"{name}: not a valid notebook: its JSON is nested far too deeply",
+                              f"{name}: 올바른 노트북이 아닙니다: JSON이 지나치게 깊게 중첩되어 있습니다") from None
     except UnicodeDecodeError as exc:
         raise NotebookProblem(f"{name}: not a notebook (not UTF-8 text)",
                               f"{name}: 노트북이 아닙니다 (UTF-8 텍스트가 아님)") from exc
@@ -98,7 +110,8 @@ def _grade_id(cell: object) -> str | None:
     return gid if isinstance(gid, str) else None
 
 
-def extract_module_source(nb_path: Path, module: str, course: Course | None = None) -> str:
+def extract_module_source(nb_path: Path, module: str, course: Course | None = None,
+                          root: Path | None = None) -> str:
     """The module's Python source from a notebook: the setup cell, then the answer cells.
 
     Raises NotebookProblem (a UsageError naming the file and the cell) for a notebook that
@@ -106,8 +119,8 @@ def extract_module_source(nb_path: Path, module: str, course: Course | None = No
     course = course or load_course()
     mod = course.module(module)
     nb_path = Path(nb_path)
-    data = read_notebook(nb_path)
-    name = nb_path.name
+    data = read_notebook(nb_path, root)
+    name = safe_label(nb_path.name)
     wanted = {answer_id(ex): ex for ex in mod.exercises}
     chosen: dict[str, int] = {}
     strangers: list[str] = []
@@ -141,14 +154,32 @@ def extract_module_source(nb_path: Path, module: str, course: Course | None = No
     return "\n\n\n".join(chunks).rstrip() + "\n"
 
 
+def _mode(path: Path) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
+def _real_dir(path: Path) -> bool:
+    """A folder, not a link to one (nothing is looked up through a link)."""
+    return stat.S_ISDIR(_mode(path))
+
+
 def find_notebooks(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
+    """`*.ipynb` entries of `folder`: regular files, and links too (reading one says links are refused)."""
+    try:
+        entries = list(Path(folder).glob("*.ipynb"))
+    except OSError:
+        return []
+    return sorted(p for p in entries if not p.name.startswith(".")
+                  and (stat.S_ISREG(_mode(p)) or stat.S_ISLNK(_mode(p))))
 
 
 def notebook_for(folder: Path, module: str) -> Path | None:
     """The notebook of `module` in an assignment folder: `<module>.ipynb`, else the only one."""
     preferred = Path(folder) / f"{module}.ipynb"
-    if preferred.is_file():
+    if stat.S_ISREG(_mode(preferred)) or stat.S_ISLNK(_mode(preferred)):
         return preferred
     found = find_notebooks(folder)
     return found[0] if found else None
@@ -170,10 +201,18 @@ def notebooks_to_submission(student_dir: Path, dest: Path, course: Course | None
     course = course or load_course()
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
+    student_dir = Path(student_dir)
     problems: dict[str, str] = {}
-    for folder in sorted(p for p in Path(student_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
+    if is_link(student_dir):
+        return link_problems(student_dir, course.names)
+    for folder in sorted(p for p in student_dir.iterdir() if not p.name.startswith(".")):
         module = module_of_folder(folder.name, course)
         if module is None:
+            continue
+        if is_link(folder):
+            problems[module] = _link_problem(folder)
+            continue
+        if not _real_dir(folder):
             continue
         candidates = find_notebooks(folder)
         if not candidates:
@@ -183,9 +222,15 @@ def notebooks_to_submission(student_dir: Path, dest: Path, course: Course | None
         first_problem: NotebookProblem | None = None
         for nb in ordered:
             try:
-                source = extract_module_source(nb, module, course)
+                source = extract_module_source(nb, module, course, root=student_dir)
             except NotebookProblem as problem:
                 first_problem = first_problem or problem
+                continue
+            except Exception as exc:  # whatever a notebook does, it costs only its own module
+                name = safe_label(nb.name)
+                first_problem = first_problem or NotebookProblem(
+                    f"{name}: the notebook could not be read ({type(exc).__name__})",
+                    f"{name}: 노트북을 읽지 못했습니다 ({type(exc).__name__})")
                 continue
             (dest / f"{module}.py").write_text(source, encoding="utf-8")
             first_problem = None
@@ -193,6 +238,18 @@ def notebooks_to_submission(student_dir: Path, dest: Path, course: Course | None
         if first_problem is not None:
             problems[module] = Problem(first_problem.en, first_problem.ko)
     return problems
+
+
+def _link_problem(path: Path) -> Problem:
+    name = safe_label(Path(path).name)
+    return Problem(f"{name} is a symbolic link: links are not accepted, hand in the folder or notebook itself",
+                   f"{name}은(는) 심볼릭 링크입니다: 링크는 받지 않으니 폴더나 노트북 자체를 제출하세요")
+
+
+def link_problems(path: Path, modules: Iterable[str]) -> dict[str, str]:
+    """{module: the link message} for every module: a student's folder that is a link is not read."""
+    problem = _link_problem(path)
+    return {module: problem for module in modules}
 
 
 def apply_problems(report: SubmissionReport, problems: dict[str, str], lang: str = "ko") -> SubmissionReport:
@@ -222,10 +279,14 @@ def notebook_class_root(root: Path, course: Course | None = None) -> Path | None
         if not base.is_dir():
             continue
         for student in base.iterdir():
-            if not student.is_dir() or student.name.startswith("."):
+            if not _real_dir(student) or student.name.startswith("."):
                 continue
-            for folder in student.iterdir():
-                if folder.is_dir() and module_of_folder(folder.name, course) and find_notebooks(folder):
+            try:
+                folders = list(student.iterdir())
+            except OSError:
+                continue
+            for folder in folders:
+                if _real_dir(folder) and module_of_folder(folder.name, course) and find_notebooks(folder):
                     return base
     return None
 
@@ -250,10 +311,19 @@ def grade_notebooks(root: Path, *, jobs: int | None = None, modules: Iterable[st
     try:
         problems: dict[str, dict[str, str]] = {}
         paths: dict[str, Path] = {}
-        for student, folder in students:
-            problems[student] = notebooks_to_submission(folder, work / student, course)
+        folders: list[tuple[str, Path]] = []
+        for number, (student, folder) in enumerate(students):
+            dest = work / f"s{number}"  # not the student's name: any name, any length
+            try:
+                problems[student] = notebooks_to_submission(folder, dest, course)
+            except Exception as exc:  # an unreadable folder costs that student only
+                dest.mkdir(exist_ok=True)
+                reason = Problem(f"your folder could not be read ({type(exc).__name__})",
+                                 f"제출 폴더를 읽지 못했습니다 ({type(exc).__name__})")
+                problems[student] = {module: reason for module in course.names}
             paths[student] = folder
-        reports = grade_folders([(student, work / student) for student, _ in students], jobs=jobs,
+            folders.append((student, dest))
+        reports = grade_folders(folders, jobs=jobs,
                                 modules=modules, device=device, seed=seed, lang=lang,
                                 hidden=[work, Path(root), base], on_start=on_start)
         for report in reports:
@@ -265,4 +335,4 @@ def grade_notebooks(root: Path, *, jobs: int | None = None, modules: Iterable[st
 
 
 __all__ = ["extract_module_source", "notebooks_to_submission", "apply_problems", "grade_notebooks",
-           "notebook_class_root", "NotebookProblem", "Problem", "read_notebook"]
+           "notebook_class_root", "NotebookProblem", "Problem", "read_notebook", "link_problems", "NOTEBOOK_BYTES"]
