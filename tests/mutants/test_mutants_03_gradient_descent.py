@@ -75,7 +75,7 @@ MUTANTS = [
                 b.grad.zero_()
             return w.detach(), b.detach()
     """),
-    Mutant("python_floats", M, loses=("fit_line", "fit_line.leaf"), why="return 0-dim tensors, not floats", code="""
+    Mutant("python_floats", M, loses=("fit_line", "fit_line.leaf", "fit_line.no_optim"), why="return 0-dim tensors, not floats", code="""
         _tensor_fit_line = fit_line
 
         def fit_line(x, y, lr=0.1, steps=500):
@@ -122,6 +122,111 @@ MUTANTS = [
                 b.grad.zero_()
             return w, b
     """),
+    Mutant("start_at_one", M, loses=("fit_line",), why="w = b = 0 at start (w starts at 1)", code="""
+        def fit_line(x, y, lr=0.1, steps=500):
+            w = torch.ones((), requires_grad=True)
+            b = torch.zeros((), requires_grad=True)
+            for _ in range(steps):
+                loss = ((w * x + b - y) ** 2).mean()
+                loss.backward()
+                with torch.no_grad():
+                    w -= lr * w.grad
+                    b -= lr * b.grad
+                w.grad.zero_()
+                b.grad.zero_()
+            return w.detach(), b.detach()
+    """),
+    Mutant("no_bias", M, loses=("fit_line",), why="model w * x + b (the bias never learns)", code="""
+        def fit_line(x, y, lr=0.1, steps=500):
+            w = torch.zeros((), requires_grad=True)
+            for _ in range(steps):
+                loss = ((w * x - y) ** 2).mean()
+                loss.backward()
+                with torch.no_grad():
+                    w -= lr * w.grad
+                w.grad.zero_()
+            return w.detach(), torch.zeros(())
+    """),
+    Mutant("lr_ignored", M, loses=("fit_line",), why="lr not honoured (always 0.1)", code="""
+        _fit_line = fit_line
+
+        def fit_line(x, y, lr=0.1, steps=500):
+            return _fit_line(x, y, 0.1, steps)
+    """),
+    Mutant("one_step_short", M, loses=("fit_line",), why="steps not honoured (range(steps - 1))", code="""
+        _fit_line = fit_line
+
+        def fit_line(x, y, lr=0.1, steps=500):
+            return _fit_line(x, y, lr, steps - 1) if steps > 1 else (torch.zeros(()), torch.zeros(()))
+    """),
+    Mutant("closed_form_forgery", M, loses=("fit_line",),
+           why="forgery: the least-squares line in closed form instead of gradient descent", code="""
+        def fit_line(x, y, lr=0.1, steps=500):
+            xm, ym = x.mean(), y.mean()
+            w = ((x - xm) * (y - ym)).sum() / ((x - xm) ** 2).sum()
+            return w.detach(), (ym - w * xm).detach()
+    """),
+    Mutant("clone_non_leaf", M, loses=("fit_line.leaf",), why="returning non-leaf tensors (w.clone() keeps the graph)",
+           code="""
+        _fit_line = fit_line
+
+        def fit_line(x, y, lr=0.1, steps=500):
+            w, b = _fit_line(x, y, lr, steps)
+            w.requires_grad_(True)
+            b.requires_grad_(True)
+            return w.clone(), b.clone()
+    """),
+    Mutant("retained_non_leaf", M, loses=("fit_line.leaf",),
+           why="returning non-leaf tensors that retain their grad (the probe's grad alone would pass)", code="""
+        _fit_line = fit_line
+
+        def fit_line(x, y, lr=0.1, steps=500):
+            w0, b0 = _fit_line(x, y, lr, steps)
+            w0.requires_grad_(True)
+            b0.requires_grad_(True)
+            w, b = w0 * 1.0, b0 * 1.0
+            w.retain_grad()
+            b.retain_grad()
+            return w, b
+    """),
+    Mutant("optim_by_name", M, loses=("fit_line.no_optim",), why="using torch.optim through getattr", code="""
+        def fit_line(x, y, lr=0.1, steps=500):
+            w = torch.zeros((), requires_grad=True)
+            b = torch.zeros((), requires_grad=True)
+            opt = getattr(torch, "optim").SGD([w, b], lr=lr)
+            for _ in range(steps):
+                opt.zero_grad()
+                ((w * x + b - y) ** 2).mean().backward()
+                opt.step()
+            return w.detach(), b.detach()
+    """),
+    Mutant("optim_renamed_import", M, loses=("fit_line.no_optim",), why="using torch.optim imported under another name",
+           code="""
+        from torch.optim import SGD as Descent
+
+        def fit_line(x, y, lr=0.1, steps=500):
+            w = torch.zeros((), requires_grad=True)
+            b = torch.zeros((), requires_grad=True)
+            opt = Descent([w, b], lr=lr)
+            for _ in range(steps):
+                opt.zero_grad()
+                ((w * x + b - y) ** 2).mean().backward()
+                opt.step()
+            return w.detach(), b.detach()
+    """),
+    Mutant("adam_hidden", M, loses=("fit_line", "fit_line.no_optim"),
+           why="another optimizer (Adam) built from a name the static check cannot read", code="""
+        def fit_line(x, y, lr=0.1, steps=500):
+            w = torch.zeros((), requires_grad=True)
+            b = torch.zeros((), requires_grad=True)
+            maker = getattr(getattr(torch, "op" + "tim"), "Ad" + "am")
+            opt = maker([w, b], lr=lr)
+            for _ in range(steps):
+                opt.zero_grad()
+                ((w * x + b - y) ** 2).mean().backward()
+                opt.step()
+            return w.detach(), b.detach()
+    """),
     # -- gd_step
     Mutant("not_in_place", M, loses=("gd_step", "gd_step.generator"), why="rebinding a local name is not in place",
            code="""
@@ -164,6 +269,29 @@ MUTANTS = [
             for p in params:
                 p -= lr * p.grad
                 p.grad.zero_()
+    """),
+    Mutant("gd_lr_ignored", M, loses=("gd_step", "gd_step.generator"), why="lr not honoured (always 0.1)", code="""
+        def gd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    p -= 0.1 * p.grad
+                    p.grad.zero_()
+    """),
+    Mutant("only_first", M, loses=("gd_step", "gd_step.generator"), why="updates only the first parameter", code="""
+        def gd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+                    p.grad.zero_()
+                    break
+    """),
+    Mutant("zero_before_update", M, loses=("gd_step", "gd_step.generator"),
+           why="clears the grad before using it (nothing moves)", code="""
+        def gd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    p.grad.zero_()
+                    p -= lr * p.grad
     """),
     # -- correct alternatives
     alternative("rebind_detach", M, why="rebinding plus requires_grad_(), grad = None never needed", code="""
@@ -228,6 +356,51 @@ MUTANTS = [
                 for p in params:
                     p.copy_(p - lr * p.grad)
                     p.grad.zero_()
+    """),
+    alternative("tutorial_no_grad_block", M, why="tutorial loop: update and zero_() inside one no_grad block, "
+                "returns the parameters themselves", code="""
+        def fit_line(x, y, lr=0.1, steps=500):
+            w = torch.zeros((), requires_grad=True)
+            b = torch.zeros((), requires_grad=True)
+            for epoch in range(steps):
+                y_pred = w * x + b
+                loss = ((y_pred - y) ** 2).mean()
+                loss.backward()
+                with torch.no_grad():
+                    w -= lr * w.grad
+                    b -= lr * b.grad
+                    w.grad.zero_()
+                    b.grad.zero_()
+            return w, b
+    """),
+    alternative("d2l_sgd_and_grad_none_first", M, why="d2l's sgd(params, lr) helper; grad = None before backward",
+                code="""
+        def sgd(params, lr):
+            with torch.no_grad():
+                for param in params:
+                    param -= lr * param.grad
+                    param.grad.zero_()
+
+        def fit_line(x, y, lr=0.1, steps=500):
+            w = torch.zeros(1, requires_grad=True)
+            b = torch.zeros(1, requires_grad=True)
+            for _ in range(steps):
+                w.grad = None
+                b.grad = None
+                l = torch.nn.functional.mse_loss(x * w + b, y)
+                l.backward()
+                sgd([w, b], lr)
+            return w.detach()[0], b.detach()[0]
+
+        def gd_step(params, lr):
+            sgd(params, lr)
+    """),
+    alternative("data_rebinding_gd_step", M, why="p.data = p.data - lr * p.grad keeps the same parameter object",
+                code="""
+        def gd_step(params, lr):
+            for p in params:
+                p.data = p.data - lr * p.grad.data
+                p.grad = None
     """),
     alternative("legacy_data", M, why="updating p.data in place (older style) is also in place", code="""
         def gd_step(params, lr):

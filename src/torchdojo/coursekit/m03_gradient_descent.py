@@ -96,3 +96,32 @@ def parameter_defaults(fn) -> dict:  # type: ignore[no-untyped-def]
         value = param.default
         out[name] = value if type(value) in (int, float, bool) or value is None else repr(value)
     return out
+
+
+def leaf_probe(result, factors):  # type: ignore[no-untyped-def]
+    """For each returned tensor: backward of `(t * factor).sum()` through it, and its gradient.
+
+    A leaf tensor (the parameter itself, or `w.detach()`) gets exactly `factor` as its gradient.
+    A non-leaf one (still part of the training graph, e.g. `w[0]` or `w - lr * w.grad`) does not
+    keep a gradient: backward goes past it into the graph it came from. The scorer draws the
+    factors after `fit_line` returned and compares the gradients (plain values) with its own.
+    """
+    out = []
+    items = result if isinstance(result, (tuple, list)) else [result]
+    for t, f in zip(items, factors):
+        if not isinstance(t, torch.Tensor):
+            out.append({"tensor": False, "value": None, "grad": None, "error": None})
+            continue
+        entry = {"tensor": True, "value": t.detach().clone(), "grad": None, "error": None}
+        try:
+            if t.is_leaf:
+                t.grad = None
+                if not t.requires_grad:
+                    t.requires_grad_(True)
+            (t * f).sum().backward()
+            g = t.grad if t.is_leaf or t.retains_grad else None
+            entry["grad"] = None if g is None else g.detach().clone()
+        except RuntimeError as exc:
+            entry["error"] = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        out.append(entry)
+    return out
