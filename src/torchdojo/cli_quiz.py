@@ -243,7 +243,7 @@ def _ask_arrows(shown: Any, lang: str) -> tuple[int, ...]:
 
     tr = render.Texts(lang)  # type: ignore[arg-type]
     titles = [render.strip_code(tr(c)) for c in shown.choices]
-    message = render.msg("prompt", lang).rstrip(": ").split(" [")[0]  # type: ignore[arg-type]
+    message = render.msg("arrow_prompt", lang)  # type: ignore[arg-type]
     if shown.multi:
         question = questionary.checkbox(
             message,

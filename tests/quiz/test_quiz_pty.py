@@ -1,4 +1,4 @@
-"""The interactive quiz in a real pseudo-terminal (pexpect): bad keys, answers, Ctrl-C, Ctrl-D.
+"""The interactive quiz in a real pseudo-terminal (pexpect): bad keys, answers, Ctrl-C, Ctrl-D, arrow keys.
 
 The test reads the shuffled choices off the screen, works out which shown number is
 right from the quiz file's key (by choice text), and checks the final score against
@@ -26,9 +26,11 @@ def clean(text: str) -> str:
     return ANSI.sub("", text).replace("\r", "")
 
 
-def spawn(*args: str) -> "pexpect.spawn":
+def spawn(*args: str, prompt: str = "typed") -> "pexpect.spawn":
+    """The quiz in a pty; prompt="typed" asks for numbers (TORCHDOJO_QUIZ_PROMPT), "arrows" is the default menu."""
     env = {
         **os.environ,
+        "TORCHDOJO_QUIZ_PROMPT": prompt,
         "TORCHDOJO_LANG": "en",
         "TORCHDOJO_STUDENT": "pty-student",
         "NO_COLOR": "1",
@@ -147,3 +149,75 @@ def test_ctrl_d_ends_with_a_partial_report(tmp_path: Path, tiny_path: Path) -> N
     assert child.exitstatus == 1
     data = json.loads(record.read_text(encoding="utf-8"))
     assert data["complete"] is False and all(r["chosen"] is None for r in data["results"])
+
+
+# --------------------------------------------------------------------------- the arrow-key menu (the default on a terminal)
+
+DOWN = "\x1b[B"
+ESC = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"  # the menu puts colour/cursor codes between words
+MENU = r"Answer " + ESC + r"\(↑↓, Enter\)"
+
+
+def test_arrow_keys_space_and_number_keys(tmp_path: Path, tiny_path: Path, tiny) -> None:
+    from torchdojo.quiz import QuizSession
+
+    seed = 4242
+    session = QuizSession(tiny, seed=seed)
+    keys = {s.id: s.answer_shown for s in session.questions}
+    record = tmp_path / "rec.jsonl"
+    child = spawn(str(tiny_path), "--lang", "en", "--seed", str(seed), "--record", str(record), prompt="arrows")
+    try:
+        # question 1: arrows down to the right choice, Enter
+        child.expect(MENU)
+        child.expect(r"4\) \w+")  # the whole menu is drawn
+        assert "» 1) " + session.questions[0].choices[0].en in clean(child.before + child.after)
+        child.send(DOWN * (keys["t-one"][0] - 1) + "\r")
+        child.expect("Correct!")
+
+        # question 2: multi-select with Space on each right choice, then Enter
+        child.expect(r"Answer " + ESC + r"\(↑↓, Space marks, Enter submits\)")
+        child.expect(r"4\) \w+")
+        position = 1
+        for target in keys["t-multi"]:
+            child.send(DOWN * (target - position) + " ")
+            position = target
+        child.send("\r")
+        child.expect("Correct!")
+
+        # question 3: a number key moves to that choice (a wrong one here), Enter
+        child.expect(MENU)
+        child.expect(r"3\) \w+")
+        wrong = next(n for n in (1, 2, 3) if (n,) != keys["t-ko-only"])
+        child.send(str(wrong))
+        child.send("\r")
+        child.expect("Wrong")
+        child.expect("gamma it is")
+
+        # question 4: Ctrl-C in the menu stops like everywhere else, and --resume is offered
+        child.expect(MENU)
+        child.expect(r"2\) \w+")
+        child.sendintr()
+        child.expect("Interrupted")
+        child.expect(r"Score: 2/4")
+        child.expect("--resume")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 130
+    data = json.loads(record.read_text(encoding="utf-8"))
+    assert [r["correct"] for r in data["results"]] == [True, True, False, False]
+
+    # resume in the menu: only the last question is asked
+    child = spawn(str(tiny_path), "--lang", "en", "--resume", "--record", str(record), prompt="arrows")
+    try:
+        child.expect(r"Resuming the earlier attempt \(3/4 answered, seed 4242\)")
+        child.expect(r"\[4/4\] Last\?")
+        child.expect(r"2\) \w+")
+        child.send(DOWN * (keys["t-fixed"][0] - 1) + "\r")
+        child.expect("Correct!")
+        child.expect(r"Score: 3/4")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert "[1/4]" not in clean(child.before or "")

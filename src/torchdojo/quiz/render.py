@@ -60,6 +60,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "retry": {"ko": "틀렸거나 답하지 않은 {n}문제만 다시 풉니다 (연습: 점수 기록에 들어가지 않습니다).", "en": "Retrying the {n} question(s) you got wrong or left out (practice: not counted in records)."},
     "retry_none": {"ko": "지난 응시에서 틀린 문제가 없습니다. 새로 풀려면 --retry-wrong 없이 실행하세요.", "en": "Nothing to retry: the last attempt had no wrong answers. Run without --retry-wrong for a new attempt."},
     "how_arrows": {"ko": "↑↓로 고르고 Enter (번호 키도 됩니다). 복수 선택은 Space로 표시. 중단: Ctrl-C (이어 풀기: --resume).", "en": "Choose with ↑↓ and Enter (number keys work too). Multi-select: Space marks. Stop: Ctrl-C (continue with --resume)."},
+    "arrow_prompt": {"ko": "답", "en": "Answer"},
     "arrow_instruction": {"ko": "(↑↓, Enter)", "en": "(↑↓, Enter)"},
     "arrow_instruction_multi": {"ko": "(↑↓, Space로 표시, Enter로 제출)", "en": "(↑↓, Space marks, Enter submits)"},
     "pick_one": {"ko": "하나 이상 고르세요 (Space로 표시).", "en": "Choose at least one (Space marks)."},
@@ -153,7 +154,10 @@ def short(text: str, width: int = 48) -> str:
         if cell_len(out + ch) > width - 1:
             break
         out += ch
-    return out.rstrip() + "…"
+    out = out.rstrip()
+    if out.count("`") % 2:  # do not leave a code span open
+        out += "`"
+    return out + "…"
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
