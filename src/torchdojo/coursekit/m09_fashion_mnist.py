@@ -1,22 +1,33 @@
 """Helpers the 09_fashion_mnist grader uses (nothing here is secret).
 
-- `fashion_arrays(seed, n_train, n_test)`: a small, easy stand-in for FashionMNIST, made
-  with numpy from a seed (no download): 28x28 uint8 images of 10 classes, each class a
-  blocky pattern of its own plus noise and a random shift of one pixel.
-- `write_fashion_mnist(seed, n_train, n_test, root=None)`: writes it in FashionMNIST's own
-  IDX format (`ROOT/FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, the
-  uncompressed files `torchvision.datasets.FashionMNIST` reads) and returns ROOT. Without
-  `root` it writes under the current folder: called in the worker, that is its scratch.
-- In the worker: `empty_root()` / `tried_download(root)`: a root without data, and whether
-  a loader started downloading into it (workers have no network);
-  `apply_transform(transform, pixels)` runs a transform on a PIL 'L' image,
-  `accuracy_on_test_split(model, root, transform, device)` scores a model on the t10k split.
+The scorer's side (no torchvision, run in the grader's own process):
+
+- `prototypes(gen)`: ten class patterns of 28x28 (blocky masks far apart from each other);
+- `images_of(protos, labels, gen)`: FashionMNIST-like uint8 images of those classes (the
+  pattern, shifted by up to one pixel, a brightness of its own, plus noise);
+- `derangement(gen)`: a permutation of the ten classes that moves every class (the labels
+  the test split carries on disk: a decoy, so a model trained on `train=False` learns the
+  wrong names);
+- `write_fashion_mnist(root, train_images, train_labels, test_images, test_labels)`: the
+  files in FashionMNIST's own IDX format, as `torchvision.datasets.FashionMNIST` reads them
+  (`ROOT/FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, with the `.gz`
+  copies the download leaves beside them).
+
+The held-out images that decide `train_classifier` are drawn by the scorer only after the
+student's training returned; their labels never leave the scorer.
+
+The worker's side: `empty_root()` / `tried_download(root)`: a root without data, and
+whether a loader started downloading into it (workers have no network);
+`apply_transform(transform, pixels)` runs a transform on a PIL 'L' image;
+`logits_of(model, transform, images, device)` turns uint8 images into PIL images, runs the
+student's transform and model (eval mode, no grad) and returns the logits, nothing else.
 
 No torchvision import at module level: the grader imports this file too.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import struct
 
@@ -24,52 +35,85 @@ import numpy as np
 
 CLASSES = 10
 SIDE = 28
+CELL = 4  # a pattern is 7x7 cells of 4x4 pixels
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
-def _prototypes(rng: np.random.Generator) -> np.ndarray:
-    """10 distinct blocky masks of 28x28 (7x7 cells of 4x4 pixels), far apart from each other."""
+# -- the scorer's side -----------------------------------------------------------------------
+
+def prototypes(gen):  # type: ignore[no-untyped-def]
+    """10 distinct blocky masks of 28x28 (bool tensor [10, 28, 28]): every 4x4 cell is lit in
+    exactly half of the classes (so no pixel tells the classes apart on its own, and no class
+    is brighter than another), and any two classes differ in at least 16 of the 49 cells."""
+    import torch
+
+    cells_per_side = SIDE // CELL
     while True:
-        cells = rng.random((CLASSES, 7, 7)) < 0.45
-        flat = cells.reshape(CLASSES, -1).astype(np.int32)
-        distance = (flat[:, None, :] != flat[None, :, :]).sum(-1) + np.eye(CLASSES, dtype=np.int32) * 99
-        if distance.min() >= 12:
-            return np.kron(cells, np.ones((4, 4), dtype=bool))
+        order = torch.rand((cells_per_side * cells_per_side, CLASSES), generator=gen).argsort(dim=1)
+        flat = (order < CLASSES // 2).T.int()  # [10, 49]
+        distance = (flat[:, None, :] != flat[None, :, :]).sum(-1) + torch.eye(CLASSES, dtype=torch.int32) * 99
+        if int(distance.min()) >= 16:
+            cells = flat.bool().reshape(CLASSES, cells_per_side, cells_per_side)
+            return cells.repeat_interleave(CELL, 1).repeat_interleave(CELL, 2)
 
 
-def fashion_arrays(seed: int, n_train: int, n_test: int):
-    """(train_images, train_labels, test_images, test_labels) as uint8 numpy arrays."""
-    rng = np.random.default_rng(seed)
-    protos = _prototypes(rng)
+def images_of(protos, labels, gen):  # type: ignore[no-untyped-def]
+    """uint8 images [N, 28, 28] of the classes `labels` (an int tensor [N])."""
+    import torch
 
-    def make(n: int):
-        labels = np.arange(n) % CLASSES
-        rng.shuffle(labels)
-        images = np.empty((n, SIDE, SIDE), dtype=np.uint8)
-        for i, c in enumerate(labels):
-            shifted = np.roll(protos[c], (int(rng.integers(-1, 2)), int(rng.integers(-1, 2))), axis=(0, 1))
-            noise = rng.integers(0, 70, (SIDE, SIDE))
-            images[i] = np.clip(shifted * rng.integers(150, 186) + noise, 0, 255).astype(np.uint8)
-        return images, labels.astype(np.uint8)
+    n = int(labels.shape[0])
+    base = protos[labels.long()].float()  # [N, 28, 28]
+    shifts = torch.randint(-1, 2, (n, 2), generator=gen)
+    out = torch.empty((n, SIDE, SIDE))
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            pick = (shifts[:, 0] == dy) & (shifts[:, 1] == dx)
+            if bool(pick.any()):
+                out[pick] = torch.roll(base[pick], (dy, dx), dims=(1, 2))
+    brightness = torch.randint(200, 241, (n, 1, 1), generator=gen).float()
+    noise = torch.randint(0, 48, (n, SIDE, SIDE), generator=gen).float()
+    return (out * brightness + noise).clamp(0, 255).to(torch.uint8)
 
-    return (*make(n_train), *make(n_test))
+
+def balanced_labels(n: int, gen):  # type: ignore[no-untyped-def]
+    """n labels, every class as often as possible, in a shuffled order."""
+    import torch
+
+    labels = torch.arange(n) % CLASSES
+    return labels[torch.randperm(n, generator=gen)]
 
 
-def _write_idx(path: str, array: np.ndarray) -> None:
+def derangement(gen):  # type: ignore[no-untyped-def]
+    """A permutation of range(10) with no fixed point."""
+    import torch
+
+    while True:
+        perm = torch.randperm(CLASSES, generator=gen)
+        if bool((perm != torch.arange(CLASSES)).all()):
+            return perm
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
     magic = 0x0800 | array.ndim  # 0x08: unsigned byte
-    with open(path, "wb") as fh:
-        fh.write(struct.pack(">I", magic))
-        fh.write(struct.pack(">" + "I" * array.ndim, *array.shape))
-        fh.write(np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+    header = struct.pack(">I", magic) + struct.pack(">" + "I" * array.ndim, *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
-def write_fashion_mnist(seed: int, n_train: int, n_test: int, root: str | None = None) -> str:
-    root = os.path.abspath(root or os.path.join(os.getcwd(), f"fashion-data-{seed}"))
+def write_fashion_mnist(root, train_images, train_labels, test_images, test_labels) -> str:  # type: ignore[no-untyped-def]
+    """Write the four IDX files (and their .gz) under ROOT/FashionMNIST/raw; returns ROOT."""
+    root = os.path.abspath(str(root))
     raw = os.path.join(root, "FashionMNIST", "raw")
     os.makedirs(raw, exist_ok=True)
-    arrays = fashion_arrays(seed, n_train, n_test)
-    for name, array in zip(RAW_FILES, arrays):
-        _write_idx(os.path.join(raw, name), array)
+    for name, array in zip(RAW_FILES, (train_images, train_labels, test_images, test_labels)):
+        data = _idx_bytes(np.asarray(array, dtype=np.uint8))
+        with open(os.path.join(raw, name), "wb") as fh:
+            fh.write(data)
+        with gzip.open(os.path.join(raw, name + ".gz"), "wb", compresslevel=1) as fh:
+            fh.write(data)
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for filename in filenames:
+            os.chmod(os.path.join(dirpath, filename), 0o644)
     return root
 
 
@@ -102,18 +146,58 @@ def apply_transform(transform, pixels: np.ndarray):  # type: ignore[no-untyped-d
     return _plain(transform(Image.fromarray(np.asarray(pixels, dtype=np.uint8), mode="L")))
 
 
-def accuracy_on_test_split(model, root: str, transform, device: str) -> float:  # type: ignore[no-untyped-def]
-    """Accuracy of `model` on the t10k split under `root`, inputs made by `transform`."""
+def logits_of(model, transform, images, device: str, batch: int = 256):  # type: ignore[no-untyped-def]
+    """The model's logits [N, 10] (CPU, float32) for uint8 images [N, 28, 28], each turned into a
+    PIL 'L' image and passed through `transform` first, as FashionMNIST's samples are."""
     import torch
-    from torchvision.datasets import FashionMNIST
+    from PIL import Image
 
-    data = FashionMNIST(root, train=False, transform=transform, download=False)
-    loader = torch.utils.data.DataLoader(data, batch_size=256, shuffle=False)
+    pixels = np.asarray(images, dtype=np.uint8)
     model.eval()
-    correct = total = 0
+    out = []
     with torch.no_grad():
-        for x, y in loader:
-            logits = _plain(model(_plain(x).to(device)))
-            correct += int((logits.argmax(dim=1).cpu() == y).sum())
-            total += len(y)
-    return correct / total
+        for start in range(0, len(pixels), batch):
+            x = torch.stack([_plain(transform(Image.fromarray(p, mode="L"))) for p in pixels[start:start + batch]])
+            logits = _plain(model(x.to(device)))
+            if not isinstance(logits, torch.Tensor):
+                return logits  # the scorer says what came back
+            out.append(logits.detach().float().cpu())
+    return torch.cat(out)
+
+
+def apply_transforms(transform, images):  # type: ignore[no-untyped-def]
+    """[transform(PIL 'L' image) for each uint8 image [28, 28]], as FashionMNIST's __getitem__ calls it."""
+    return [apply_transform(transform, pixels) for pixels in images]
+
+
+def seed_torch(seed: int) -> None:
+    """Seed the worker's generators, so that a submission trains the same way on every run."""
+    import random
+
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def probe_06_training():  # type: ignore[no-untyped-def]
+    """One epoch of the student's own 06 `train_one_epoch` on a tiny set-up: the parameters
+    before and after (the scorer compares them; used only to name the cause of a failure)."""
+    import importlib
+
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    training = importlib.import_module("06_training")
+    gen = torch.Generator().manual_seed(6)
+    model = nn.Linear(4, 3)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen))
+    before = [p.detach().clone() for p in model.parameters()]
+    x, y = torch.randn(16, 4, generator=gen), torch.randint(0, 3, (16,), generator=gen)
+    loader = DataLoader(TensorDataset(x, y), batch_size=8)
+    training.train_one_epoch(model, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5), "cpu")
+    return before, [p.detach().clone() for p in model.parameters()]
