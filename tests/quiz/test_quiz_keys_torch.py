@@ -1065,10 +1065,14 @@ def test_updates_that_keep_a_leaf() -> None:
             x -= lr * x.grad
         return x
 
-    updates = {
-        choice_texts("restore-ready-for-next-step")[i]: f
-        for i, f in enumerate([a, b, lambda x: x - lr * x.grad, lambda x: (x - lr * x.grad).detach()])
+    by_start = {
+        "`with torch.no_grad(): x = x - lr * x.grad` 다음": a,
+        "`with torch.no_grad(): x -= lr * x.grad`": b,
+        "`x = x - lr * x.grad` (no_grad 없이)": lambda x: x - lr * x.grad,
+        "`x = (x - lr * x.grad).detach()`": lambda x: (x - lr * x.grad).detach(),
     }
+    updates = {t: f for t in choice_texts("restore-ready-for-next-step") for start, f in by_start.items() if t.startswith(start)}
+    assert len(updates) == 4
     ok = set()
     for text, update in updates.items():
         x = update(start())
