@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -29,18 +28,13 @@ ENV_QUIZZES = "TORCHDOJO_QUIZZES"
 
 
 def quizzes_dir() -> Path:
-    """The quiz bank folder: $TORCHDOJO_QUIZZES, else ``<repo root>/quizzes``, else packaged data."""
+    """The quiz bank folder: $TORCHDOJO_QUIZZES, else the current course's (its manifest's `quizzes:`)."""
     env = os.environ.get(ENV_QUIZZES, "").strip()
     if env:
         return Path(env).expanduser()
-    repo = Path(__file__).resolve().parents[3] / "quizzes"
-    if repo.is_dir():
-        return repo
-    try:
-        packaged = Path(str(resources.files("torchdojo") / "quizzes"))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - odd installs
-        packaged = repo
-    return packaged if packaged.is_dir() else repo
+    from ..course import load_course
+
+    return load_course().quizzes_dir
 
 
 # --------------------------------------------------------------------------- problems
