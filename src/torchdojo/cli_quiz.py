@@ -372,7 +372,8 @@ def validate_cmd(paths: tuple[Path, ...], strict: bool) -> None:
         bad = len({p.file for p in report.problems})
         click.echo(f"{len(report.problems)} problem(s) in {bad} of {len(report.files)} file(s)")
         sys.exit(1)
-    click.echo(f"OK: {len(report.files)} file(s), {len(report.quizzes)} quiz(zes), {report.questions} question(s), no problems")
+    warned = f", {len(report.warnings)} warning(s)" if report.warnings else ""
+    click.echo(f"OK: {len(report.files)} file(s), {len(report.quizzes)} quiz(zes), {report.questions} question(s), no problems{warned}")
 
 
 # --------------------------------------------------------------------------- report

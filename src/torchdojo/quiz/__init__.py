@@ -9,6 +9,7 @@ from torchdojo.quiz.bank import (
     iter_quiz_files,
     load_bank,
     load_quiz,
+    position_bias,
     quizzes_dir,
     read_data_file,
 )
@@ -21,6 +22,7 @@ from torchdojo.quiz.records import (
     build_report,
     read_records,
     record_dict,
+    rescore,
 )
 from torchdojo.quiz.session import (
     AttemptResult,
@@ -57,9 +59,11 @@ __all__ = [
     "load_quiz",
     "new_seed",
     "parse_key",
+    "position_bias",
     "quizzes_dir",
     "read_data_file",
     "read_records",
     "record_dict",
+    "rescore",
     "shuffled_order",
 ]

@@ -114,11 +114,18 @@ class Output:
         else:
             click.echo("\n".join("    " + line for line in code.splitlines()), file=self.stream)
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None, *, one_line: bool = False) -> None:
+        """A table; `one_line` keeps each row on one line on a terminal (cells cut with …)."""
         if self.rich:
-            table = Table(title=title, title_justify="left")
-            for header in headers:
-                table.add_column(header, overflow="fold")
+            table = Table(title=title, title_justify="left", expand=one_line)
+            for position, header in enumerate(headers):
+                if one_line:
+                    # the first and last columns (number, mark) keep their size; the others share the rest
+                    edge = position in (0, len(headers) - 1)
+                    table.add_column(header, overflow="ellipsis", no_wrap=True, ratio=None if edge else (3 if position == 1 else 2),
+                                     min_width=cell_len(header) if edge else 6)
+                else:
+                    table.add_column(header, overflow="fold")
             for row in rows:
                 table.add_row(*[inline(str(cell)) for cell in row])
             self.console.print(table)
@@ -292,7 +299,7 @@ def score_report(
     headers = [msg(k, lang) for k in ("col_no", "col_id", "col_yours", "col_answer", "col_ok")]
     title = msg("report_title", lang, title=tr(session.quiz.title))
     tr.note(out)  # above the table: the table and the score are the last lines on the screen
-    out.table(headers, rows, title=title)
+    out.table(headers, rows, title=title, one_line=True)  # one line per question: the table fits the screen
     pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
     out.line(msg("score", lang, score=result.score, max=result.max_score, pct=pct), style="bold")
     if not result.complete:
