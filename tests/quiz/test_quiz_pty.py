@@ -26,7 +26,7 @@ def clean(text: str) -> str:
     return ANSI.sub("", text).replace("\r", "")
 
 
-def spawn(*args: str, prompt: str = "typed") -> "pexpect.spawn":
+def spawn(*args: str, prompt: str = "typed", columns: int = 200) -> "pexpect.spawn":
     """The quiz in a pty; prompt="typed" asks for numbers (TORCHDOJO_QUIZ_PROMPT), "arrows" is the default menu."""
     env = {
         **os.environ,
@@ -35,12 +35,12 @@ def spawn(*args: str, prompt: str = "typed") -> "pexpect.spawn":
         "TORCHDOJO_STUDENT": "pty-student",
         "NO_COLOR": "1",
         "TERM": "xterm",
-        "COLUMNS": "200",
+        "COLUMNS": str(columns),
         "LINES": "50",
     }
     env.pop("FORCE_COLOR", None)
     cmd = [sys.executable, "-c", "from torchdojo.cli_quiz import quiz; quiz()", "run", *args]
-    return pexpect.spawn(cmd[0], cmd[1:], env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200))
+    return pexpect.spawn(cmd[0], cmd[1:], env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(50, columns))
 
 
 def read_question(child, multi: bool = False) -> dict[int, str]:
@@ -221,3 +221,28 @@ def test_arrow_keys_space_and_number_keys(tmp_path: Path, tiny_path: Path, tiny)
         child.close()
     assert child.exitstatus == 0
     assert "[1/4]" not in clean(child.before or "")
+
+
+def test_exam_at_80_columns_ends_with_the_table_in_view(tmp_path: Path) -> None:
+    """Exam mode on an 80-column terminal: explanations first, then one line per question, then the score."""
+    from torchdojo.quiz import QuizSession, find_quiz
+
+    quiz_obj = find_quiz("image-restoration")
+    session = QuizSession(quiz_obj, seed=5)
+    child = spawn("image-restoration", "--lang", "ko", "--seed", "5", "--exam", columns=80)
+    try:
+        for shown in session.questions:
+            child.expect(r"답 (\(예: 1,3\) )?\[1-\d\]: ")
+            child.sendline(",".join(map(str, shown.answer_shown)))
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    lines = clean(child.before).rstrip("\n").splitlines()
+    assert lines[-1].startswith("점수: 8/8 (100%)")
+    rows = [line for line in lines if line.startswith("│ ")]
+    assert len(rows) == len(session.questions)  # one line each, even with long choices
+    assert all(len(line) <= 80 for line in lines[-(len(rows) + 6):])
+    table_at = max(i for i, line in enumerate(lines) if line.startswith("결과: "))
+    assert len(lines) - table_at <= len(rows) + 6  # title, 3 header lines, rows, bottom, score
+    assert all("해설" not in line for line in lines[table_at:])
