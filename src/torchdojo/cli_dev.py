@@ -64,8 +64,10 @@ def dev_new(module: str, exercise: str, title_ko: str | None, title_en: str | No
 @dev.command("check")
 @click.option("--seed", "seeds", type=int, multiple=True, help="Seeds to run the mutants on (default: 1 and 2).")
 @click.option("--no-grading", is_flag=True, help="Check the manifest and files only (fast).")
+@click.option("--module", "modules", multiple=True, metavar="NAME",
+              help="Grade only this module's stub, reference and mutants (files are checked for all); repeatable.")
 @library_errors
-def dev_check(seeds: tuple[int, ...], no_grading: bool) -> None:
+def dev_check(seeds: tuple[int, ...], no_grading: bool, modules: tuple[str, ...]) -> None:
     """Check the whole course: manifest, files, stubs 0, reference full, mutants caught, quizzes valid.
 
     \b
@@ -77,7 +79,7 @@ def dev_check(seeds: tuple[int, ...], no_grading: bool) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     root = find_course_root()
-    findings = run(root, seeds=seeds or (1, 2), grade=not no_grading,
+    findings = run(root, seeds=seeds or (1, 2), grade=not no_grading, modules=list(modules) or None,
                    progress=lambda text: console.print(f"[dim]… {escape(text)}[/dim]"))
     for f in findings:
         mark = "[green]ok[/green]  " if f.ok else "[red]FAIL[/red]"

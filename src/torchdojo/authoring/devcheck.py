@@ -78,12 +78,14 @@ def _files(course: Course) -> list[Finding]:
     return found
 
 
-def _grading(course: Course, seeds: tuple[int, ...], progress: Callable[[str], None]) -> list[Finding]:
+def _grading(course: Course, seeds: tuple[int, ...], progress: Callable[[str], None],
+             only: list[str] | None = None) -> list[Finding]:
     from ..grading.runner import Scorer
     from .mutants import build_submission, load_mutants, mutant_problems
 
     found = []
-    names = [m.name for m in course.modules if (course.graders_dir / m.grader_filename).is_file()]
+    names = [m.name for m in course.modules if (course.graders_dir / m.grader_filename).is_file()
+             and (not only or m.name in only)]
     seed = seeds[0] if seeds else 1
     with Scorer(device="cpu", seed=seed, lang="en", course=course, graders=course.graders_dir,
                 reference=course.reference_dir) as scorer:
@@ -141,8 +143,11 @@ def _quizzes(course: Course) -> list[Finding]:
 
 
 def dev_check(root: Path, *, seeds: tuple[int, ...] = (1, 2), grade: bool = True,
+              modules: list[str] | None = None,
               progress: Callable[[str], None] = lambda text: None) -> list[Finding]:
-    """Every check of the course at `root`, as findings (never raises for a broken course)."""
+    """Every check of the course at `root`, as findings (never raises for a broken course).
+
+    `modules`: grade only these (the manifest, files and quizzes are checked for all)."""
     root = Path(root).resolve()
     with course_env(root):
         try:
@@ -153,7 +158,11 @@ def dev_check(root: Path, *, seeds: tuple[int, ...] = (1, 2), grade: bool = True
                                            f"{sum(m.max_score for m in course.modules):g} points")]
         found += _files(course)
         if grade and all(f.ok for f in found):
-            found += _grading(course, seeds, progress)
+            try:
+                only = [course.module(m).name for m in modules] if modules else None
+            except TorchdojoError as exc:
+                return found + [Finding("modules", False, str(exc))]
+            found += _grading(course, seeds, progress, only)
         elif grade:
             found.append(Finding("grading", False, "skipped: fix the files above first"))
         found += _quizzes(course)

@@ -122,3 +122,28 @@ def run_tool(cmd: list[str], cwd: Path, what: str, timeout: float = 1800) -> sub
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
         raise UsageError(f"{what} failed (exit {done.returncode}):\n{tail}")
     return done
+
+
+def refuse_solved_stubs(names: list[str]) -> None:
+    """Every stub in the course's exercises/ must still score 0: a solved copy is never released.
+
+    Grades the stubs (they stop at their first NotImplementedError, so this takes seconds) and
+    raises CourseError naming each stub that scores points or is missing.
+    """
+    from ..course import load_course
+    from ..errors import CourseError
+    from ..grading.runner import Scorer
+
+    course = load_course()
+    folder = course.exercises_dir
+    missing = [str(folder / course.module(n).filename) for n in names if not (folder / course.module(n).filename).is_file()]
+    if missing:
+        raise CourseError(f"no stub to release: {', '.join(missing)} (배포할 연습 문제 파일이 없습니다)")
+    with Scorer(device="cpu", lang="en", course=course) as scorer:
+        report = scorer.score(folder, names)
+    solved = [f"{folder / (m.name + '.py')} ({m.score:g}/{m.max_score:g})" for m in report.modules if m.score > 0]
+    if solved:
+        raise CourseError(
+            "refusing to release stubs that already score points (a solved copy in exercises/?): "
+            + ", ".join(solved) + ". Restore the stubs (e.g. `git checkout exercises/`) and release again "
+            "(이미 점수를 받는 연습 문제 파일은 배포하지 않습니다: 풀린 파일 대신 원래 문제 파일을 두세요)")

@@ -26,7 +26,7 @@ from typing import Iterable
 
 from ..course import exercises_dir, graders_dir, load_course, project_root, reference_dir
 from ..errors import UsageError
-from .common import prepare_out, run_tool
+from .common import prepare_out, refuse_solved_stubs, run_tool
 from .notebook import KERNELSPEC, module_notebook, write_notebook
 from .pack import read_meta, write_pack
 from .points import item_points
@@ -123,6 +123,7 @@ def release_nbgrader(out: Path, modules: Iterable[str] | None = None, *, force: 
     started = time.monotonic()
     course = load_course()
     names = [course.module(m).name for m in modules] if modules else course.names
+    refuse_solved_stubs(names)
     if generate:
         try:
             import nbgrader  # noqa: F401

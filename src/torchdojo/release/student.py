@@ -22,7 +22,7 @@ from typing import Iterable
 import yaml
 
 from ..course import exercises_dir, load_course, project_root
-from .common import build_wheel, prepare_out
+from .common import build_wheel, prepare_out, refuse_solved_stubs
 from .pack import write_pack
 
 PACK_REL = ".torchdojo/graders.pack"
@@ -175,6 +175,7 @@ def release_student(out: Path, *, force: bool = False, wheel: Path | None = None
     """Write the student bundle into `out`."""
     course = load_course()
     names = [course.module(m).name for m in modules] if modules else course.names
+    refuse_solved_stubs(names)
     out = prepare_out(out, force)
     (out / "exercises").mkdir()
     for name in names:
