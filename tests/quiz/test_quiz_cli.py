@@ -116,11 +116,28 @@ def test_sheet_by_choice_text(tmp_path: Path, tiny_path: Path) -> None:
     assert [r["correct"] for r in data["results"]] == [True, True, False, False]
 
 
-def test_sheet_numbers_need_the_sheet_seed(tmp_path: Path, tiny_path: Path) -> None:
-    """Numbers without a seed would be positions in a fixed order: refused."""
-    answers = write_answers(tmp_path / "n.yaml", {"t-one": 2})
-    result = run("run", str(tiny_path), "--answers", str(answers), "--json")
-    assert result.exit_code == 2 and "needs its seed" in result.stderr
+def test_numbers_without_a_seed_are_file_order_only_in_a_balanced_file(tmp_path: Path, tiny_path: Path, bank) -> None:
+    """The student bundle's sheets use the file's order: fine when it is balanced, refused when biased."""
+    for quiz_obj in bank:  # every bank file is balanced, so its file order says nothing of the keys
+        keys = {q.id: q.answer for q in quiz_obj.questions}
+        answers = write_answers(tmp_path / f"{quiz_obj.id}-file.yaml", keys)
+        data = json.loads(run("run", quiz_obj.id, "--answers", str(answers), "--json").stdout)
+        assert data["score"] == data["max_score"]
+        ones = write_answers(tmp_path / f"{quiz_obj.id}-ones.yaml", {q.id: 1 for q in quiz_obj.questions})
+        data = json.loads(run("run", quiz_obj.id, "--answers", str(ones), "--json").stdout)
+        assert data["score"] <= 3, quiz_obj.id  # "1" everywhere: about chance (8 questions: 2)
+    lines = ["id: biased", "title: {ko: 치우침, en: Biased}", "questions:"]
+    for i in range(8):
+        lines += [f"  - id: b{i}", f"    prompt: {{ko: 질문 {i}, en: Q{i}}}",
+                  "    choices: [{ko: 가, en: a}, {ko: 나, en: b}, {ko: 다, en: c}]", "    answer: 1",
+                  "    explanation: {ko: 해설, en: Why}"]
+    biased = tmp_path / "biased.yaml"
+    biased.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    answers = write_answers(tmp_path / "n.yaml", {"b0": 1})
+    result = run("run", str(biased), "--answers", str(answers), "--json")
+    assert result.exit_code == 2 and "order is biased" in result.stderr and "quiz sheet" in result.stderr
+    by_text = write_answers(tmp_path / "t.yaml", {"b0": "가"})
+    assert json.loads(run("run", str(biased), "--answers", str(by_text), "--json").stdout)["score"] == 1
     clash = write_answers(tmp_path / "c.yaml", {"seed": 3, "answers": {"t-one": 2}})
     result = run("run", str(tiny_path), "--answers", str(clash), "--seed", "4")
     assert result.exit_code == 2 and "seed 3" in result.stderr

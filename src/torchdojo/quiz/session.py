@@ -49,6 +49,13 @@ class InvalidKey(ValueError):
 _SPLIT = re.compile(r"[\s,]+")
 
 
+def file_order_bias(quiz: Quiz) -> str | None:
+    """Why the quiz file's own choice order would hint at its keys, or None."""
+    from torchdojo.quiz.bank import position_bias  # bank imports no session: no cycle
+
+    return position_bias(quiz.questions)
+
+
 def _norm(text: str) -> str:
     return " ".join(str(text).split()).casefold()
 
@@ -290,8 +297,9 @@ class QuizSession:
         A sheet is ``{seed: N, answers: {id: value}}`` (or a plain ``{id: value}`` mapping).
         A value is a choice *number* (or a list) in the shown order of the sheet printed with
         that seed (``quiz sheet ID --seed N``), or a choice *text* (or a list of texts, Korean or
-        English).  File-order numbers are never accepted: with them the key would sit at a
-        fixed position.
+        English).  Numbers without a seed are read in the quiz file's order (the sheets of the
+        student bundle, which shows the file without keys) only if that order is not biased
+        (:func:`torchdojo.quiz.bank.position_bias`); otherwise they are refused.
         """
         if not isinstance(data, Mapping):
             raise QuizError(f"{source}: expected a mapping {{seed: N, answers: {{question id: choice}}}}, got {type(data).__name__}")
@@ -328,14 +336,20 @@ class QuizSession:
                 numbers = [self._number_of_text(shown, v, f"{source}: question '{qid}'") for v in items]
                 apply = self.answer_file
             elif all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-                if sheet_seed is None and shown.question.shuffle:
-                    raise QuizError(
-                        f"{source}: question '{qid}': choice numbers refer to the shuffled positions of a printed "
-                        "sheet, so the sheet needs its seed: write `seed: N` and put the numbers under `answers:` "
-                        "(see `torchdojo quiz sheet`), or give the choice text instead of a number"
-                    )
                 numbers = list(items)
-                apply = self.answer_shown
+                if sheet_seed is not None or not shown.question.shuffle:
+                    apply = self.answer_shown  # this sheet's positions (shuffle: false: the file's)
+                else:
+                    # no seed: the quiz file's order, as in the student bundle's answers/ sheets.
+                    # Refused when that order is biased: then positions would hint at the keys.
+                    bias = file_order_bias(self.quiz)
+                    if bias:
+                        raise QuizError(
+                            f"{source}: question '{qid}': numbers without a sheet seed are read in the quiz file's "
+                            f"order, and that order is biased ({bias}): print a shuffled sheet with "
+                            "`torchdojo quiz sheet` and give its `seed:`, or give the choice texts"
+                        )
+                    apply = self.answer_file
             else:
                 raise QuizError(f"{source}: question '{qid}': expected a choice number, a choice text, or a list of them, got {value!r}")
             try:
