@@ -104,17 +104,6 @@ def _lines_of(source: Any, name: str, where: str) -> list[int]:
 def _cause(err: StudentError, source: Any) -> tuple[str, str] | None:
     """(en, ko) naming where a student error really comes from, or None."""
     frames = err.where or []
-    for module, number in (("06_training", "06"), ("05_data", "05")):
-        mine = [f for f in frames if f.get("file") == f"{module}.py"]
-        if mine:
-            last = mine[-1]
-            what = "is not implemented yet" if err.not_implemented else f"raised {err.type_name}: {err.raw_message:.200}"
-            what_ko = ("가 아직 구현되지 않았습니다" if err.not_implemented
-                       else f"에서 {err.type_name}이(가) 발생했습니다: {err.raw_message:.200}")
-            return (f"the problem is in your {module}.py, which this module uses: {last['function']} (line "
-                    f"{last['line']}) {what}. Fix module {number} first (torchdojo check --module {module})",
-                    f"이 모듈이 쓰는 {module}.py에 문제가 있습니다: {last['function']} ({last['line']}번째 줄){what_ko}. "
-                    f"먼저 {number} 모듈을 고치세요 (torchdojo check --module {module})")
     if err.is_a("TypeError") and "should be" in err.raw_message and "Tensor" in err.raw_message:
         lines = [f["line"] for f in frames if f.get("file") == "09_fashion_mnist.py"
                  and "Normalize" in f.get("code", "")] or _lines_of(source, "Normalize", "build_transform")
@@ -126,6 +115,17 @@ def _cause(err: StudentError, source: Any) -> tuple[str, str] | None:
                 f"build_transform: Normalize{at_ko}가 ToTensor보다 먼저 있습니다. Normalize는 텐서에만 동작하는데 PIL "
                 "이미지를 받았습니다. transforms.ToTensor()를 먼저, 그다음 transforms.Normalize(mean, std)를 두세요 "
                 f"({err.type_name}: {err.raw_message:.120})")
+    for module, number in (("06_training", "06"), ("05_data", "05")):
+        mine = [f for f in frames if f.get("file") == f"{module}.py"]
+        if mine:
+            last = mine[-1]
+            what = "is not implemented yet" if err.not_implemented else f"raised {err.type_name}: {err.raw_message:.200}"
+            what_ko = ("가 아직 구현되지 않았습니다" if err.not_implemented
+                       else f"에서 {err.type_name}이(가) 발생했습니다: {err.raw_message:.200}")
+            return (f"the problem is in your {module}.py, which this module uses: {last['function']} (line "
+                    f"{last['line']}) {what}. Fix module {number} first (torchdojo check --module {module})",
+                    f"이 모듈이 쓰는 {module}.py에 문제가 있습니다: {last['function']} ({last['line']}번째 줄){what_ko}. "
+                    f"먼저 {number} 모듈을 고치세요 (torchdojo check --module {module})")
     return None
 
 
