@@ -56,6 +56,79 @@ MUTANTS = [
         def numpy_view(arr):
             return torch.tensor(arr)
     """),
+    Mutant("view_after_permute_b1", M, loses=("flatten_images",), why="plain view(B, -1) on permuted input",
+           code="""
+        def flatten_images(x):
+            b, c, h, w = x.shape
+            return x.view(b, c * h * w)
+    """),
+    Mutant("flatten_copy", M, loses=("flatten_images.view",), why="flatten of a copy", code="""
+        def flatten_images(x):
+            return x.contiguous().clone().flatten(1)
+    """),
+    Mutant("flatten_returns_input", M, loses=("flatten_images", "flatten_images.view"),
+           why="shares memory (meta would say so) but does not flatten", code="""
+        def flatten_images(x):
+            return x
+    """),
+    Mutant("frees_input_memory", M, loses=("flatten_images.view",),
+           why="forgery: frees x's memory so the copy may land at the same address (meta claimed sharing)", code="""
+        def flatten_images(x):
+            values = x.detach().reshape(x.shape[0], -1).tolist()
+            dtype = x.dtype
+            x.set_()
+            return torch.tensor(values, dtype=dtype)
+    """),
+    Mutant("split_size_n", M, loses=("split_and_stack",), why="split(x, n): chunks of n rows, not n chunks", code="""
+        def split_and_stack(x, n):
+            if len(x) % n:
+                raise ValueError("len(x) is not divisible by n")
+            return torch.stack(torch.split(x, n))
+    """),
+    Mutant("pairwise_loops", M, loses=("pairwise_sum",), why="Python loops (for)", code="""
+        def pairwise_sum(col, row):
+            out = torch.empty(len(col), len(row), dtype=col.dtype)
+            for i in range(len(col)):
+                out[i] = col[i] + row
+            return out
+    """),
+    Mutant("pairwise_comprehension", M, loses=("pairwise_sum",), why="Python loops (a comprehension)", code="""
+        def pairwise_sum(col, row):
+            return torch.stack([c + row for c in col])
+    """),
+    Mutant("pairwise_helper_loop", M, loses=("pairwise_sum",), why="Python loops hidden in a helper", code="""
+        def _one_row(c, row):
+            return c + row
+
+        def _rows(col, row):
+            result = []
+            i = 0
+            while i < len(col):
+                result.append(_one_row(col[i], row))
+                i += 1
+            return result
+
+        def pairwise_sum(col, row):
+            return torch.stack(_rows(col, row))
+    """),
+    Mutant("pairwise_map", M, loses=("pairwise_sum",), why="Python loops (map)", code="""
+        def pairwise_sum(col, row):
+            return torch.stack(list(map(lambda c: c + row, col)))
+    """),
+    Mutant("numpy_copy", M, loses=("numpy_view",), why="from_numpy of a copy", code="""
+        def numpy_view(arr):
+            return torch.from_numpy(np.array(arr))
+    """),
+    Mutant("frees_array_memory", M, loses=("numpy_view",),
+           why="forgery: frees the array's buffer so the copy may land at the same address", code="""
+        def numpy_view(arr):
+            copy = torch.tensor(arr.tolist(), dtype=torch.from_numpy(arr[...]).dtype)
+            try:
+                arr.resize((0,), refcheck=False)
+            except ValueError:
+                pass
+            return copy
+    """),
     alternative("view_contiguous", M, why="view on a contiguous copy is fine when needed", code="""
         def flatten_images(x):
             if x.is_contiguous():
@@ -86,6 +159,44 @@ MUTANTS = [
 
         def row_stats(x):
             return torch.sum(x, 1), torch.mean(x, 1), torch.std(x, 1, correction=1)
+    """),
+    alternative("tutorial_styles", M, why="d2l / pytorch tutorials: axis=, reshape(-1, 1), torch.flatten, mm",
+                code="""
+        def row_stats(x):
+            return x.sum(axis=1), x.mean(axis=1), x.std(axis=1)
+
+        def flatten_images(x):
+            b, c, h, w = x.shape
+            return x.reshape(-1, c * h * w)
+
+        def split_and_stack(x, n):
+            if len(x) % n != 0:
+                raise ValueError("the length of x must be divisible by n")
+            return x.reshape(n, len(x) // n, *x.shape[1:])
+
+        def pairwise_sum(col, row):
+            return col.reshape(-1, 1) + row.reshape(1, -1)
+
+        def matmul_and_elementwise(a, b):
+            return torch.mm(a, b), a.mul(b)
+
+        def numpy_view(arr):
+            return torch.as_tensor(arr, device="cpu")  # torch.asarray copies a 0-dim array: not a view
+    """),
+    alternative("more_styles", M, why="flatten(1), unflatten, view(-1, 1), matmul", code="""
+        def flatten_images(x):
+            return x.flatten(1)
+
+        def split_and_stack(x, n):
+            if n < 1 or x.shape[0] % n:
+                raise ValueError(f"cannot split {x.shape[0]} rows into {n} equal parts")
+            return x.unflatten(0, (n, -1))
+
+        def pairwise_sum(col, row):
+            return col.view(-1, 1) + row
+
+        def matmul_and_elementwise(a, b):
+            return torch.matmul(a, b), a * b
     """),
 ]
 

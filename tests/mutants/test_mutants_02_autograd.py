@@ -38,6 +38,28 @@ MUTANTS = [
             ((3 * w) ** 2 + (2 * x) ** 2).sum().backward()
             return w.grad, x.grad
     """),
+    Mutant("analytic", M, loses=("quadratic_grads",), why="gradients typed in analytically, no backward()",
+           code="""
+        def quadratic_grads(w, x):
+            return 18 * w, 8 * x
+    """),
+    Mutant("analytic_helper", M, loses=("quadratic_grads",), why="analytic gradients in a helper, a dead .grad read",
+           code="""
+        def _derivative(t, k):
+            return 2 * k * k * t.detach().clone()
+
+        def quadratic_grads(w, x):
+            unused = w.grad
+            return _derivative(w, 3), _derivative(x, 2)
+    """),
+    Mutant("in_place_input", M, loses=("quadratic_grads.inputs",), why="changes the inputs' values in place", code="""
+        def quadratic_grads(w, x):
+            w2 = w.detach().clone().requires_grad_(True)
+            x2 = x.detach().clone().requires_grad_(True)
+            ((3 * w2) ** 2 + (2 * x2) ** 2).sum().backward()
+            w.mul_(3)
+            return w2.grad, x2.grad
+    """),
     # -- intermediate_grad
     Mutant("no_retain_grad", M, loses=("intermediate_grad",), why="returning None (no retain_grad)", code="""
         def intermediate_grad(a, b):
@@ -102,6 +124,23 @@ MUTANTS = [
         def detached(x):
             return x.requires_grad_(False)
     """),
+    Mutant("detach_requires_grad", M, loses=("detached",), why="same storage, but a new leaf that requires grad",
+           code="""
+        def detached(x):
+            return x.detach().requires_grad_(True)
+    """),
+    Mutant("copy_no_graph", M, loses=("detached",), why="a copy without a graph (torch.tensor)", code="""
+        def detached(x):
+            return torch.tensor(x.tolist(), dtype=x.dtype)
+    """),
+    Mutant("frees_then_copies", M, loses=("detached",),
+           why="forgery: frees x's memory so a copy may land at the same address (meta claimed sharing)", code="""
+        def detached(x):
+            values = x.detach().tolist()
+            with torch.no_grad():
+                x.set_()
+            return torch.tensor(values, dtype=x.dtype)
+    """),
     # -- predict
     Mutant("no_eval", M, loses=("predict",), why="dropout left on", code="""
         def predict(model, x):
@@ -124,6 +163,32 @@ MUTANTS = [
         def predict(model, x):
             model.eval()
             return model(x).detach()
+    """),
+    Mutant("detach_requires_grad_off", M, loses=("predict.no_grad",),
+           why="no graph because the parameters were frozen, not because of no_grad", code="""
+        def predict(model, x):
+            model.eval()
+            model.requires_grad_(False)
+            out = model(x)
+            model.requires_grad_(True)
+            return out
+    """),
+    Mutant("hook_clears_grads", M, loses=("predict.no_grad",),
+           why="forgery: graph built, hooks clear every .grad after accumulation", code="""
+        def predict(model, x):
+            model.eval()
+            for p in model.parameters():
+                p.register_post_accumulate_grad_hook(lambda t: setattr(t, "grad", None))
+            return model(x)
+    """),
+    Mutant("dropout_off_by_hand", M, loses=("predict",), why="dropout switched off by hand, BatchNorm left training",
+           code="""
+        def predict(model, x):
+            for m in model.modules():
+                if isinstance(m, nn.Dropout):
+                    m.eval()
+            with torch.no_grad():
+                return model(x)
     """),
     # -- freeze_except_last
     Mutant("last_module", M, loses=("freeze_except_last",), why="last module is not always the last Linear", code="""
@@ -169,6 +234,25 @@ MUTANTS = [
             last = [m for m in model if isinstance(m, nn.Linear)][-1]
             model.requires_grad_(False)
             last.requires_grad_(True)
+    """),
+    Mutant("hooks_zero_grads", M, loses=("freeze_except_last",),
+           why="forgery: every flag left on, hooks zero the gradients of the layers that should be frozen", code="""
+        def freeze_except_last(model):
+            last = [m for m in model if isinstance(m, nn.Linear)][-1]
+            keep = {id(p) for p in last.parameters()}
+            for p in model.parameters():
+                if id(p) not in keep:
+                    p.register_hook(lambda g: g * 0)
+            return model
+    """),
+    Mutant("flags_on_copy_returned_original", M, loses=("freeze_except_last",),
+           why="freezes a copy, returns the original unchanged", code="""
+        import copy as _copy
+
+        def freeze_except_last(model):
+            twin = _copy.deepcopy(model)
+            twin.requires_grad_(False)
+            return model
     """),
     # -- correct alternatives
     alternative("autograd_variants", M, why="torch.tensor copies, grad = None, requires_grad attribute", code="""
@@ -224,6 +308,43 @@ MUTANTS = [
                         layer.bias.requires_grad = True
                     break
             return model
+    """),
+    alternative("autograd_grad", M, why="torch.autograd.grad instead of backward(), zero-dim safe", code="""
+        def quadratic_grads(w, x):
+            w = w.detach().clone().requires_grad_()
+            x = x.detach().clone().requires_grad_()
+            l = ((3 * w) ** 2 + (2 * x) ** 2).sum()
+            dw, dx = torch.autograd.grad(l, (w, x))
+            return dw, dx
+    """),
+    alternative("tutorial_styles", M, why="pytorch tutorials / d2l: no_grad decorator, eval() chained, loops",
+                code="""
+        @torch.no_grad()
+        def predict(model, x):
+            model.eval()
+            return model(x)
+
+        def freeze_except_last(model):
+            linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+            for param in model.parameters():
+                param.requires_grad = False
+            for param in linears[-1].parameters():
+                param.requires_grad = True
+            return model
+
+        def detached(x):
+            return x.detach().view_as(x)
+
+        def accumulated_grads(x, times):
+            x = x.detach().clone()
+            x.requires_grad_(True)
+            for _ in range(times):
+                y = (x ** 2).sum()
+                y.backward()
+            first = x.grad.detach().clone()
+            x.grad.data.zero_()
+            (x ** 2).sum().backward()
+            return first, x.grad.detach().clone()
     """),
 ]
 
