@@ -58,8 +58,14 @@ MUTANTS = [
             def __init__(self, in_features=784, hidden=128, out_features=10):
                 super().__init__()
                 self.layers = [nn.Linear(in_features, hidden), nn.Linear(hidden, out_features)]
-                object.__setattr__(self, "fc1", self.layers[0])
-                object.__setattr__(self, "fc2", self.layers[1])
+
+            @property
+            def fc1(self):
+                return self.layers[0]
+
+            @property
+            def fc2(self):
+                return self.layers[1]
 
             def forward(self, x):
                 return self.fc2(torch.relu(self.fc1(x.flatten(1))))
@@ -106,17 +112,6 @@ MUTANTS = [
                 x = x.squeeze()
                 x = x.reshape(len(x), -1) if x.dim() > 1 else x
                 return self.fc2(torch.relu(self.fc1(x)))
-    """),
-    Mutant("hardcoded_784", M, loses=("MLP.forward", "MLP.batch_of_one"), why="flattens to 784 whatever in_features",
-           code="""
-        class MLP(nn.Module):
-            def __init__(self, in_features=784, hidden=128, out_features=10):
-                super().__init__()
-                self.fc1 = nn.Linear(in_features, hidden)
-                self.fc2 = nn.Linear(hidden, out_features)
-
-            def forward(self, x):
-                return self.fc2(torch.relu(self.fc1(x.view(-1, 784))))
     """),
     Mutant("no_relu", M, loses=("MLP.forward", "MLP.batch_of_one"), why="no activation between the layers", code="""
         class MLP(nn.Module):
@@ -182,6 +177,110 @@ MUTANTS = [
                         total += p.numel()
             return total
     """),
+    Mutant("no_bias", M, loses=("MLP.layers", "MLP.forward", "MLP.batch_of_one"), why="layers without bias",
+           code="""
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.fc1 = nn.Linear(in_features, hidden, bias=False)
+                self.fc2 = nn.Linear(hidden, out_features, bias=False)
+
+            def forward(self, x):
+                return self.fc2(torch.relu(self.fc1(x.flatten(1))))
+    """),
+    Mutant("sigmoid_activation", M, loses=("MLP.forward", "MLP.batch_of_one"), why="sigmoid instead of ReLU",
+           code="""
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.fc1 = nn.Linear(in_features, hidden)
+                self.fc2 = nn.Linear(hidden, out_features)
+
+            def forward(self, x):
+                return self.fc2(torch.sigmoid(self.fc1(x.flatten(1))))
+    """),
+    Mutant("relu_on_output", M, loses=("MLP.forward", "MLP.batch_of_one"), why="ReLU on the logits too",
+           code="""
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.fc1 = nn.Linear(in_features, hidden)
+                self.fc2 = nn.Linear(hidden, out_features)
+
+            def forward(self, x):
+                return torch.relu(self.fc2(torch.relu(self.fc1(x.flatten(1)))))
+    """),
+    Mutant("flatten_everything", M, loses=("MLP.forward", "MLP.batch_of_one"),
+           why="x.flatten() without start_dim merges the batch into the features", code="""
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.fc1 = nn.Linear(in_features, hidden)
+                self.fc2 = nn.Linear(hidden, out_features)
+
+            def forward(self, x):
+                return self.fc2(torch.relu(self.fc1(x.flatten())))
+    """),
+    Mutant("weights_copied_at_init", M, loses=("MLP.forward", "MLP.batch_of_one"),
+           why="forgery: forward uses copies of the weights taken at construction, not the layers", code="""
+        import torch.nn.functional as F
+
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.fc1 = nn.Linear(in_features, hidden)
+                self.fc2 = nn.Linear(hidden, out_features)
+                self.frozen = [t.detach().clone() for t in (self.fc1.weight, self.fc1.bias, self.fc2.weight,
+                                                            self.fc2.bias)]
+
+            def forward(self, x):
+                w1, b1, w2, b2 = (t.to(x.device) for t in self.frozen)
+                return F.linear(torch.relu(F.linear(x.flatten(1), w1, b1)), w2, b2)
+    """),
+    Mutant("parameters_overridden", M, loses=("MLP.layers", "MLP.forward", "MLP.batch_of_one"),
+           why="layers in a plain list, parameters() overridden to look registered", code="""
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.plain = [nn.Linear(in_features, hidden), nn.Linear(hidden, out_features)]
+
+            @property
+            def fc1(self):
+                return self.plain[0]
+
+            @property
+            def fc2(self):
+                return self.plain[1]
+
+            def parameters(self, recurse=True):
+                return iter([self.fc1.weight, self.fc1.bias, self.fc2.weight, self.fc2.bias])
+
+            def named_parameters(self, *args, **kwargs):
+                return iter(zip(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"], self.parameters()))
+
+            def forward(self, x):
+                return self.fc2(torch.relu(self.fc1(x.flatten(1))))
+    """),
+    Mutant("counts_every_module", M, loses=("count_parameters", "count_parameters.frozen"),
+           why="sums parameters() of every submodule: nested ones counted again", code="""
+        def count_parameters(model):
+            return sum(p.numel() for m in model.modules() for p in m.parameters() if p.requires_grad)
+    """),
+    Mutant("counts_shared_twice", M, loses=("count_parameters",),
+           why="a shared layer counted twice (named_parameters without removing duplicates)", code="""
+        def count_parameters(model):
+            return sum(p.numel() for _, p in model.named_parameters(remove_duplicate=False) if p.requires_grad)
+    """),
+    Mutant("counts_only_with_grad", M, loses=("count_parameters", "count_parameters.frozen"),
+           why="counts parameters that have a .grad (none before training)", code="""
+        def count_parameters(model):
+            return sum(p.numel() for p in model.parameters() if p.grad is not None)
+    """),
+    Mutant("constant_count", M, loses=("count_parameters", "count_parameters.frozen"),
+           why="forgery: the default MLP's count typed in", code="""
+        def count_parameters(model):
+            return 784 * 128 + 128 + 128 * 10 + 10
+    """),
     alternative("functional_relu_view", M, why="F.relu, view, super(MLP, self), layers as a Sequential too", code="""
         import torch.nn.functional as F
 
@@ -218,6 +317,58 @@ MUTANTS = [
             for p in model.parameters():
                 if p.requires_grad:
                     total += int(torch.tensor(p.shape).prod())
+            return total
+    """),
+    alternative("view_minus_one_784", M, why="x.view(-1, 784), as tutorials write it (inputs are [B, 1, 28, 28] or "
+                "[B, 784])", code="""
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.fc1 = nn.Linear(in_features, hidden)
+                self.fc2 = nn.Linear(hidden, out_features)
+
+            def forward(self, x):
+                return self.fc2(torch.relu(self.fc1(x.view(-1, 784))))
+    """),
+    alternative("torch_flatten_sequential", M, why="nn.Sequential inside MLP, torch.flatten(x, 1), a filter on "
+                "requires_grad with np.prod (PyTorch forums)", code="""
+        import numpy as np
+
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super().__init__()
+                self.layers = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features))
+                self.fc1 = self.layers[0]
+                self.fc2 = self.layers[2]
+
+            def forward(self, x):
+                return self.layers(torch.flatten(x, 1))
+
+        def count_parameters(model):
+            model_parameters = filter(lambda p: p.requires_grad, model.parameters())
+            return sum([np.prod(p.size()) for p in model_parameters])
+    """),
+    alternative("size_zero_view_and_loop", M, why="x.view(x.size(0), -1), F.relu, a loop with +=", code="""
+        import torch.nn.functional as F
+
+        class MLP(nn.Module):
+            def __init__(self, in_features=784, hidden=128, out_features=10):
+                super(MLP, self).__init__()
+                self.fc1 = nn.Linear(in_features, hidden)
+                self.fc2 = nn.Linear(hidden, out_features)
+
+            def forward(self, x):
+                x = x.view(x.size(0), -1)
+                x = F.relu(self.fc1(x))
+                x = self.fc2(x)
+                return x
+
+        def count_parameters(model):
+            total = 0
+            for name, parameter in model.named_parameters():
+                if not parameter.requires_grad:
+                    continue
+                total += parameter.numel()
             return total
     """),
 ]
