@@ -1,17 +1,36 @@
-"""Hidden grader of 08_image_restoration. A small random picture (`make_image`, its size and
-look drawn from the run's seed) is broken by the course's `weird_function`; the student's
-`restore` and the reference's run with the same arguments, and the results are compared with
-each other and with the original picture. The corrupting function is passed as a coursekit
-function (pickled by reference); `RecordingCorrupt` records, inside the student's worker, what
-the candidate tensor looked like at every call."""
+"""Hidden grader of 08_image_restoration.
+
+Pictures (`make_image`) are broken by the course's `weird_function`; the student's `restore`
+and the reference's run on the same broken image with the same corrupting function, steps, lr
+and seed. Every item runs a battery (fixed corner cases, the same on every seed, then a few
+random ones), and its points rest on VALUES compared here, in the scorer:
+- restore, restore.steps, restore.seed: the restored tensor against the reference's result. A
+  run of the same algorithm in float32 is accepted here too (within float32's rounding; it is
+  restore.dtype's mistake, and only restore.dtype loses for it).
+- restore.dtype: the result's dtype (float32 and float64 images) and its values.
+- restore.detached: the restored image must be close to the original (which never enters the
+  worker), and `backward()` through the kept result with a factor drawn here must find no graph.
+- restore.no_grad: the corrupting function is a probe (`new_graph_probe`) that shifts its output
+  when a candidate's graph reaches back to the previous step's candidate (an update outside
+  torch.no_grad()); the restored image must still be close to the original.
+The recorders (losses for the picture, the probe's record) only ever improve a message.
+"""
 
 from contextlib import contextmanager
 
 import pytest
 import torch
 
-from torchdojo.coursekit.m08_image_restoration import RecordingCorrupt, make_image, weird_function
-from torchdojo.grading import GradeFailure, StudentError, ensure, expect_tensor, fail, meta_of
+from torchdojo.coursekit.m08_image_restoration import (
+    RecordingCorrupt,
+    graph_probe_report,
+    make_image,
+    new_graph_probe,
+    restore_probe,
+    restore_runs,
+    weird_function,
+)
+from torchdojo.grading import GradeFailure, StudentError, cases, ensure, expect_tensor, fail, meta_of
 from torchdojo.grading import random_int as _size
 
 RECIPE_EN = ("start from x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), "
@@ -23,21 +42,29 @@ RECIPE_KO = ("x = torch.randn(broken.shape, generator=torch.Generator().manual_s
              "loss.backward(), 그리고 torch.no_grad() 안에서 x = x - lr * x.grad")
 
 
-def _picture(rng, dtype=torch.float64):
-    """(image, broken, (height, width)) for a random picture of 8..12 x 8..12 pixels."""
-    h, w = _size(rng, 8, 13), _size(rng, 8, 13)
-    image = make_image(h, w, seed=_size(rng, 1, 10**6), dtype=dtype)
-    return image, weird_function(image), (h, w)
+class Case:
+    """One picture, broken, and the arguments `restore` gets."""
+
+    def __init__(self, h, w, image_seed, *, dtype=torch.float64, **kwargs):
+        self.shape = (h, w)
+        self.image = make_image(h, w, seed=image_seed, dtype=dtype)
+        self.broken = weird_function(self.image)
+        self.kwargs = kwargs  # steps, seed and (sometimes) lr
+
+    @property
+    def lr(self):
+        return self.kwargs.get("lr", 0.8)
+
+    @property
+    def name(self):
+        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+        dtype = str(self.broken.dtype).removeprefix("torch.")
+        return f"restore(broken, corrupt, {args}) for a {self.shape[0]}x{self.shape[1]} {dtype} image"
 
 
-def _problem(rng, dtype=torch.float64):
-    """(image, broken) for a random picture of 8..12 x 8..12 pixels."""
-    image, broken, _ = _picture(rng, dtype)
-    return image, broken
-
-
-def _tolerances(dtype):
-    return (1e-4, 1e-5) if dtype == torch.float32 else (1e-7, 1e-8)
+def _random_case(rng, steps_low=120, steps_high=161):
+    return Case(_size(rng, 8, 13), _size(rng, 8, 13), _size(rng, 1, 10**6),
+                steps=_size(rng, steps_low, steps_high), seed=_size(rng, 1, 10**6))
 
 
 @contextmanager
@@ -71,61 +98,73 @@ def _explain_autograd(name):
         raise
 
 
-def _restore(student, broken, corrupt, name, **kwargs):
-    with _explain_autograd(name):
-        return student.restore(broken, corrupt, **kwargs)
+def _student_runs(student, battery, corrupt=weird_function):
+    corrupts = corrupt if isinstance(corrupt, list) else [corrupt] * len(battery)
+    runs = [{"broken": c.broken, "corrupt": f, "kwargs": c.kwargs} for c, f in zip(battery, corrupts)]
+    with _explain_autograd(battery[0].name if len(battery) == 1 else "restore"):
+        return student.call(restore_runs, student.attr("restore"), runs, _what="calling restore")
 
 
-def _expect_tensor_like(got, expected, name):
-    """Type, shape and dtype, with the dtype rule in words."""
-    if isinstance(got, torch.Tensor) and list(got.shape) == list(expected.shape) and got.dtype != expected.dtype:
-        e, g = str(expected.dtype).removeprefix("torch."), str(got.dtype).removeprefix("torch.")
-        fail(f"{name}: expected dtype {e} (the dtype of broken), got {g}. Make the candidate with "
-             "dtype=broken.dtype: torch.randn(broken.shape, generator=..., dtype=broken.dtype)",
-             f"{name}: dtype이 broken과 같은 {e}이어야 하는데 {g}입니다. 후보를 dtype=broken.dtype으로 만드세요: "
-             "torch.randn(broken.shape, generator=..., dtype=broken.dtype)")
-    expect_tensor(got, expected, name, rtol=float("inf"), atol=float("inf"))
+def _reference_runs(reference, battery):
+    runs = [{"broken": c.broken, "corrupt": weird_function, "kwargs": c.kwargs} for c in battery]
+    return reference.call(restore_runs, reference.attr("restore"), runs, _what="calling restore")
 
 
-def _expect_restored(got, reference, broken, *, lr, steps, seed, name, hint_en="", hint_ko=""):
-    """The student's result must be the reference's, up to rounding. A start made in float32 and
-    then converted to broken's dtype (COURSE.md's formula plus a cast) is accepted as well."""
-    expected = reference.restore(broken, weird_function, lr=lr, steps=steps, seed=seed)
-    _expect_tensor_like(got, expected, name)
-    rtol, atol = _tolerances(broken.dtype)
-    try:
-        expect_tensor(got, expected, name, rtol=rtol, atol=atol)
-        return
-    except GradeFailure as failure:
-        first = failure
-    if broken.dtype != torch.float32:
-        start = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed)).to(broken.dtype)
-        other = reference.call("_descend", start, broken, weird_function, lr, steps)
-        if torch.allclose(got.double(), other.double(), rtol=rtol, atol=atol):
-            return
-    extra_en = f" {hint_en}" if hint_en else ""
-    extra_ko = f" {hint_ko}" if hint_ko else ""
-    raise GradeFailure(f"{first.en}.{extra_en} Follow the recipe: {RECIPE_EN}",
-                       f"{first.ko}.{extra_ko} 이 순서를 따르세요: {RECIPE_KO}") from None
+def _float32_runs(reference, battery):
+    """The same descent from torch.randn's float32 start (COURSE.md's formula without dtype=),
+    in broken's dtype: what a float32 candidate reaches, up to float32's rounding."""
+    starts = [torch.randn(c.broken.shape, generator=torch.Generator().manual_seed(c.kwargs["seed"]))
+              .to(c.broken.dtype) for c in battery]
+    return [reference.call("_descend", start, c.broken, weird_function, c.lr, c.kwargs["steps"],
+                           _what="calling restore")
+            for start, c in zip(starts, battery)]
+
+
+def _expect_tensor_shape(got, case, name):
+    expect_tensor(got, case.broken, name, rtol=float("inf"), atol=float("inf"), check_dtype=False)
+
+
+def _tolerances(dtype):
+    return (1e-4, 1e-5) if dtype == torch.float32 else (1e-7, 1e-8)
+
+
+def _expect_values(student, reference, battery, hint_en="", hint_ko="", got_all=None, expected_all=None):
+    """Each result must be the reference's (any float dtype: restore.dtype judges the dtype)."""
+    got_all = _student_runs(student, battery) if got_all is None else got_all
+    expected_all = _reference_runs(reference, battery) if expected_all is None else expected_all
+    alternatives = None
+    for index, (case, got, expected) in enumerate(zip(battery, got_all, expected_all)):
+        name = case.name
+        _expect_tensor_shape(got, case, name)
+        rtol, atol = _tolerances(case.broken.dtype)
+        try:
+            expect_tensor(got.to(expected.dtype), expected, name, rtol=rtol, atol=atol)
+            continue
+        except GradeFailure as failure:
+            first = failure
+        if case.broken.dtype == torch.float64:
+            if alternatives is None:
+                alternatives = _float32_runs(reference, battery)
+            other = alternatives[index]
+            if bool(torch.allclose(got.double(), other.double(), rtol=1e-3, atol=1e-3)):
+                continue  # a float32 candidate (converted or not): the same algorithm
+        extra_en = f" {hint_en}" if hint_en else ""
+        extra_ko = f" {hint_ko}" if hint_ko else ""
+        raise GradeFailure(f"{first.en}.{extra_en} Follow the recipe: {RECIPE_EN}",
+                           f"{first.ko}.{extra_ko} 이 순서를 따르세요: {RECIPE_KO}") from None
+    return got_all, expected_all
 
 
 def _rms(a, b):
     return float(((a.double() - b.double()) ** 2).mean().sqrt())
 
 
-@pytest.mark.points(4)
-def test_restore(student, reference, rng, artifacts):
-    image, broken, shape = _picture(rng)
-    steps, seed = _size(rng, 120, 161), _size(rng, 1, 10**6)
-    name = f"restore(broken, corrupt, steps={steps}, seed={seed}) for a {broken.numel()}-pixel image"
-    recorder = student.put(RecordingCorrupt(broken))  # weird_function that also records the losses
-    got = _restore(student, broken, recorder, name, steps=steps, seed=seed)
-    if isinstance(got, torch.Tensor) and got.numel() == image.numel():
-        artifacts.save("restoration", original=image, corrupted=broken, restored=got, shape=list(shape),
-                       losses=recorder.losses)
-    expected = reference.restore(broken, weird_function, lr=0.8, steps=steps, seed=seed)  # cached: same call below
-    _expect_tensor_like(got, expected, name)
-    got_rms, ref_rms = _rms(got, image), _rms(expected, image)
+def _expect_restores_image(got, case, reference_result, name):
+    """The restored image is about as close to the original (which never entered the worker) as the
+    reference's result after the same steps."""
+    _expect_tensor_shape(got, case, name)
+    got_rms, ref_rms = _rms(got, case.image), _rms(reference_result, case.image)
+    steps = case.kwargs["steps"]
     ensure(got_rms == got_rms and got_rms <= 1.5 * ref_rms + 0.02,
            f"{name}: the restored image is far from the original: RMS error per pixel {got_rms:.4g}, but "
            f"{steps} steps of gradient descent get to {ref_rms:.4g}. Does your loop run `steps` times, with "
@@ -134,87 +173,161 @@ def test_restore(student, reference, rng, artifacts):
            f"{name}: 복원한 이미지가 원본과 많이 다릅니다: 픽셀당 RMS 오차 {got_rms:.4g}, 경사 하강법 {steps}번이면 "
            f"{ref_rms:.4g}까지 갑니다. 반복문이 `steps`번 돌고, 기본 lr이 0.8인가요? x를 제자리에서 업데이트한다면 "
            f"매 단계 x.grad를 지우세요 (기울기는 누적됩니다). {RECIPE_KO}")
-    _expect_restored(got, reference, broken, lr=0.8, steps=steps, seed=seed, name=name)
+
+
+# -- restore ------------------------------------------------------------------------------------
+
+def _restore_fixed():
+    return [Case(9, 13, 5, steps=150, seed=1234), Case(10, 10, 7, steps=6, seed=77),
+            Case(12, 8, 11, steps=130, seed=2024)]
+
+
+@pytest.mark.points(4)
+def test_restore(student, reference, rng, artifacts):
+    battery = list(cases(rng, fixed=_restore_fixed(), random=_random_case, count=2))
+    first = battery[0]
+    recorder = student.put(RecordingCorrupt(first.broken))  # weird_function that records losses: picture only
+    got_all = _student_runs(student, battery, corrupt=[recorder] + [weird_function] * (len(battery) - 1))
+    expected_all = _reference_runs(reference, battery)
+    shown = got_all[0]
+    if isinstance(shown, torch.Tensor) and shown.numel() == first.image.numel():
+        artifacts.save("restoration", original=first.image, corrupted=first.broken, restored=shown,
+                       shape=list(first.shape), losses=recorder.losses)
+    for case, got, expected in zip(battery, got_all, expected_all):
+        if case.kwargs["steps"] >= 100:  # the plain question first: is it restored at all?
+            _expect_restores_image(got, case, expected, case.name)
+    _expect_values(student, reference, battery, got_all=got_all, expected_all=expected_all)
+
+
+# -- restore.steps --------------------------------------------------------------------------
+
+def _steps_fixed():
+    return [Case(9, 11, 21, lr=0.65, steps=1, seed=5), Case(11, 9, 22, lr=0.9, steps=4, seed=6),
+            Case(8, 12, 23, lr=0.1, steps=260, seed=7)]  # small lr: still far from the end after 200 steps
+
+
+def _steps_random(rng):
+    u = float(torch.rand(1, generator=rng))
+    lr = round(0.6 + 0.3 * u if u < 0.5 else 0.7 + 0.3 * u, 3)  # in [0.6, 0.75) or [0.85, 1.0), never 0.8
+    return Case(_size(rng, 8, 13), _size(rng, 8, 13), _size(rng, 1, 10**6), lr=lr, steps=_size(rng, 2, 81),
+                seed=_size(rng, 1, 10**6))
 
 
 @pytest.mark.points(2, item="restore.steps")
 def test_restore_honours_steps(student, reference, rng):
-    image, broken = _problem(rng)
-    seed = _size(rng, 1, 10**6)
-    u = float(torch.rand(1, generator=rng))
-    lr = round(0.6 + 0.3 * u if u < 0.5 else 0.7 + 0.3 * u, 3)  # in [0.6, 0.75) or [0.85, 1.0), never 0.8
-    for steps in (_size(rng, 1, 5), _size(rng, 55, 81)):
-        name = f"restore(broken, corrupt, lr={lr}, steps={steps}, seed={seed})"
-        got = _restore(student, broken, weird_function, name, lr=lr, steps=steps, seed=seed)
-        _expect_restored(got, reference, broken, lr=lr, steps=steps, seed=seed, name=name,
-                         hint_en=f"After exactly {steps} step(s) with lr={lr} the result must be the expected one: "
-                                 "use the `steps` and `lr` you are given (no fixed count, no cap).",
-                         hint_ko=f"lr={lr}로 정확히 {steps}번 업데이트한 결과여야 합니다: 주어진 `steps`와 `lr`을 "
-                                 "그대로 쓰세요 (고정된 횟수나 상한 없이).")
+    battery = list(cases(rng, fixed=_steps_fixed(), random=_steps_random, count=1))
+    _expect_values(student, reference, battery,
+                   hint_en="After exactly `steps` steps with the given lr the result must be the expected one: use "
+                           "the `steps` and `lr` you are given (no fixed count, no cap).",
+                   hint_ko="주어진 lr로 정확히 `steps`번 업데이트한 결과여야 합니다: 주어진 `steps`와 `lr`을 "
+                           "그대로 쓰세요 (고정된 횟수나 상한 없이).")
+
+
+# -- restore.seed ---------------------------------------------------------------------------
+
+def _seed_fixed():
+    return [Case(10, 9, 31, steps=2, seed=1), Case(10, 9, 31, steps=2, seed=987654)]
+
+
+def _seed_random(rng):
+    return Case(_size(rng, 8, 13), _size(rng, 8, 13), _size(rng, 1, 10**6), steps=2, seed=_size(rng, 2, 10**6))
 
 
 @pytest.mark.points(1, item="restore.seed")
 def test_restore_honours_seed(student, reference, rng):
-    _, broken = _problem(rng)
-    first = _size(rng, 1, 10**6)
-    seeds = (first, first + _size(rng, 1, 1000))
-    for seed in seeds:
-        name = f"restore(broken, corrupt, steps=2, seed={seed})"
-        got = _restore(student, broken, weird_function, name, steps=2, seed=seed)
-        _expect_restored(got, reference, broken, lr=0.8, steps=2, seed=seed, name=name,
-                         hint_en="The starting point must come from the given seed: "
-                                 "torch.randn(..., generator=torch.Generator().manual_seed(seed), ...).",
-                         hint_ko="출발점은 주어진 seed로 만들어야 합니다: "
-                                 "torch.randn(..., generator=torch.Generator().manual_seed(seed), ...).")
+    battery = list(cases(rng, fixed=_seed_fixed(), random=_seed_random, count=1))
+    _expect_values(student, reference, battery,
+                   hint_en="The starting point must come from the given seed: "
+                           "torch.randn(..., generator=torch.Generator().manual_seed(seed), ...).",
+                   hint_ko="출발점은 주어진 seed로 만들어야 합니다: "
+                           "torch.randn(..., generator=torch.Generator().manual_seed(seed), ...).")
+
+
+# -- restore.dtype --------------------------------------------------------------------------
+
+def _dtype_fixed():
+    return [Case(9, 10, 41, dtype=torch.float32, steps=4, seed=11), Case(10, 9, 42, dtype=torch.float64, steps=3,
+                                                                          seed=12)]
+
+
+def _dtype_random(rng):
+    return Case(_size(rng, 8, 13), _size(rng, 8, 13), _size(rng, 1, 10**6), dtype=torch.float32,
+                steps=_size(rng, 2, 5), seed=_size(rng, 1, 10**6))
 
 
 @pytest.mark.points(1, item="restore.dtype")
 def test_restore_follows_dtype(student, reference, rng):
-    _, broken = _problem(rng, dtype=torch.float32)
-    seed, steps = _size(rng, 1, 10**6), _size(rng, 2, 5)
-    name = f"restore(broken, corrupt, steps={steps}, seed={seed}) for a float32 broken image"
-    got = _restore(student, broken, weird_function, name, steps=steps, seed=seed)
-    _expect_restored(got, reference, broken, lr=0.8, steps=steps, seed=seed, name=name,
-                     hint_en="The candidate follows broken's dtype (float32 here): dtype=broken.dtype, "
-                             "not a fixed torch.float64.",
-                     hint_ko="후보의 dtype은 broken을 따릅니다 (여기서는 float32): 고정된 torch.float64가 아니라 "
-                             "dtype=broken.dtype.")
+    battery = list(cases(rng, fixed=_dtype_fixed(), random=_dtype_random, count=1))
+    got_all = _student_runs(student, battery)
+    expected_all = _reference_runs(reference, battery)
+    for case, got, expected in zip(battery, got_all, expected_all):
+        name = case.name
+        _expect_tensor_shape(got, case, name)
+        if got.dtype != expected.dtype:
+            e, g = str(expected.dtype).removeprefix("torch."), str(got.dtype).removeprefix("torch.")
+            fail(f"{name}: expected dtype {e} (the dtype of broken), got {g}. The candidate follows broken's dtype: "
+                 "torch.randn(broken.shape, generator=..., dtype=broken.dtype), not a fixed dtype (torch.randn "
+                 "without dtype= makes float32)",
+                 f"{name}: dtype이 broken과 같은 {e}이어야 하는데 {g}입니다. 후보의 dtype은 broken을 따릅니다: "
+                 "고정된 dtype이 아니라 torch.randn(broken.shape, generator=..., dtype=broken.dtype) "
+                 "(dtype= 없이 torch.randn을 쓰면 float32가 됩니다)")
+    _expect_values(student, reference, battery, got_all=got_all, expected_all=expected_all)
+
+
+# -- restore.detached -----------------------------------------------------------------------
+
+def _long_fixed(tag):
+    return [Case(9, 12, 50 + tag, steps=120, seed=100 + tag), Case(12, 9, 60 + tag, steps=140, seed=200 + tag)]
 
 
 @pytest.mark.points(1, item="restore.detached")
-def test_restore_returns_detached(student, rng):
-    _, broken = _problem(rng)
-    steps, seed = _size(rng, 2, 5), _size(rng, 1, 10**6)
-    name = f"restore(broken, corrupt, steps={steps}, seed={seed})"
-    got = _restore(student, broken, weird_function, name, steps=steps, seed=seed)
-    ensure(isinstance(got, torch.Tensor), f"{name}: expected a torch.Tensor",
-           f"{name}: torch.Tensor가 와야 합니다")
-    meta = meta_of(got)
-    ensure(meta is not None and not meta.requires_grad and meta.grad_fn is None,
-           f"{name}: the returned tensor still requires grad (requires_grad=True): return x.detach(), the "
-           "restored image cut off from the autograd graph",
-           f"{name}: 돌려준 텐서가 아직 기울기를 추적합니다 (requires_grad=True): 그래프에서 떼어 낸 "
-           "x.detach()를 돌려주세요")
+def test_restore_returns_detached(student, reference, rng):
+    battery = list(cases(rng, fixed=_long_fixed(1), random=_random_case, count=1))
+    expected_all = _reference_runs(reference, battery)
+    for case, expected in zip(battery, expected_all):
+        name = case.name
+        factor = 1 + torch.rand(case.broken.shape, dtype=case.broken.dtype, generator=rng)  # drawn here
+        with _explain_autograd(name):
+            probe = student.call(restore_probe, student.attr("restore"), case.broken, weird_function, case.kwargs,
+                                 factor, _what="calling restore")
+        got = probe["result"] if isinstance(probe, dict) else probe
+        _expect_restores_image(got, case, expected, name)
+        grad = probe.get("grad")
+        tracked = bool(probe.get("tracked")) or (isinstance(grad, torch.Tensor) and grad.shape == factor.shape
+                                                  and bool(torch.allclose(grad.double(), factor.double())))
+        meta = meta_of(got)
+        ensure(not tracked and not (meta is not None and (meta.requires_grad or meta.grad_fn)),
+               f"{name}: the returned tensor still requires grad: backward() through it reached your candidate. "
+               "Return x.detach(), the restored image cut off from the autograd graph",
+               f"{name}: 돌려준 텐서가 아직 기울기를 추적합니다: 그것을 거쳐 backward()가 후보까지 닿았습니다. "
+               "그래프에서 떼어 낸 x.detach()를 돌려주세요")
 
+
+# -- restore.no_grad ------------------------------------------------------------------------
 
 @pytest.mark.points(2, item="restore.no_grad")
-def test_restore_updates_under_no_grad(student, rng):
-    _, broken = _problem(rng)
-    steps, seed = _size(rng, 8, 16), _size(rng, 1, 10**6)
-    name = f"restore(broken, corrupt, steps={steps}, seed={seed})"
-    recorder = student.put(RecordingCorrupt())
-    _restore(student, broken, recorder, name, steps=steps, seed=seed)
-    calls = recorder.calls
-    ensure(len(calls) >= steps,
-           f"{name}: corrupt was called {len(calls)} time(s); each of the {steps} steps computes "
-           "hypothesis = corrupt(x)",
-           f"{name}: corrupt가 {len(calls)}번 호출되었습니다. {steps}번의 단계마다 hypothesis = corrupt(x)를 "
-           "계산해야 합니다")
-    for i, (is_leaf, _requires_grad) in enumerate(calls, start=1):
-        ensure(is_leaf,
-               f"{name}: at call {i} of corrupt, x was not a leaf tensor: it was computed from the previous x "
-               "while autograd was recording (an update outside torch.no_grad()), so every step's graph hangs "
-               "on to all the earlier ones. Update x inside `with torch.no_grad():`",
-               f"{name}: corrupt의 {i}번째 호출에서 x가 잎(leaf) 텐서가 아니었습니다: autograd가 기록하는 중에 "
-               "이전 x로부터 계산되어(torch.no_grad() 밖의 업데이트) 매 단계의 그래프가 앞의 모든 그래프에 "
-               "매달립니다. x는 `with torch.no_grad():` 안에서 업데이트하세요")
+def test_restore_updates_under_no_grad(student, reference, rng):
+    battery = list(cases(rng, fixed=_long_fixed(2), random=_random_case, count=1))
+    expected_all = _reference_runs(reference, battery)
+    for case, expected in zip(battery, expected_all):
+        name = case.name
+        probe = student.call(new_graph_probe, _keep=True, _what="preparing the corrupting function")
+        with _explain_autograd(name):
+            got = student.call(restore_runs, student.attr("restore"),
+                               [{"broken": case.broken, "corrupt": probe, "kwargs": case.kwargs}],
+                               _what="calling restore")[0]
+        try:
+            _expect_restores_image(got, case, expected, name)
+        except GradeFailure as failure:
+            report = student.call(graph_probe_report, probe, _what="reading the corrupting function's record")
+            chained = report.get("first_chained") if isinstance(report, dict) else None
+            if isinstance(chained, int):
+                fail(f"{name}: at call {chained} of corrupt, x was computed from the previous x while autograd was "
+                     "recording (an update outside torch.no_grad()), so every step's graph hangs on to all the "
+                     "earlier ones (the corrupting function of this check then answers differently, and the "
+                     "image is not restored). Update x inside `with torch.no_grad():`",
+                     f"{name}: corrupt의 {chained}번째 호출에서 x가 autograd가 기록하는 중에 이전 x로부터 계산되어 "
+                     "있었습니다(torch.no_grad() 밖의 업데이트). 그러면 매 단계의 그래프가 앞의 모든 그래프에 "
+                     "매달립니다 (이 검사의 망가뜨리는 함수는 그때 다른 값을 내므로 이미지가 복원되지 않습니다). "
+                     "x는 `with torch.no_grad():` 안에서 업데이트하세요")
+            raise failure

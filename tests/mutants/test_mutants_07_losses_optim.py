@@ -239,6 +239,129 @@ MUTANTS = [
             def zero_grad(self):
                 self.opt.zero_grad()
     """),
+    # -- forgeries and ready-made losses in disguise (read from the source in the scorer)
+    Mutant("ce_alias_before_watch", M, loses=CE,
+           why="F.cross_entropy imported under another name at module level, before any runtime watch", code="""
+        from torch.nn.functional import cross_entropy as _xent
+
+        def cross_entropy(logits, targets):
+            return _xent(logits, targets)
+    """),
+    Mutant("ce_nll_loss", M, loses=CE, why="not by hand: F.nll_loss after log_softmax", code="""
+        import torch.nn.functional as F
+
+        def cross_entropy(logits, targets):
+            return F.nll_loss(F.log_softmax(logits, dim=1), targets)
+    """),
+    Mutant("ce_nn_nllloss", M, loses=CE, why="not by hand: nn.NLLLoss after log_softmax", code="""
+        from torch import nn
+
+        def cross_entropy(logits, targets):
+            return nn.NLLLoss()(torch.log_softmax(logits, dim=1), targets)
+    """),
+    Mutant("ce_getattr_string", M, loses=CE, why="not by hand: F.cross_entropy fetched by its name", code="""
+        import torch.nn.functional as F
+
+        _LOSS = getattr(F, "cross_entropy")
+
+        def cross_entropy(logits, targets):
+            return _LOSS(logits, targets)
+    """),
+    Mutant("mse_alias_before_watch", M, loses=("mse",), why="F.mse_loss imported under another name", code="""
+        from torch.nn.functional import mse_loss as _sq
+
+        def mse(pred, target):
+            return _sq(pred, target)
+    """),
+    Mutant("adam_subclass_restores_functional", M, loses=ADAM + ("ManualAdam.zero_grad",),
+           why="torch.optim.Adam subclass whose step() puts the real functional back (around any watch)", code="""
+        import torch.optim.adam as _adam_module
+
+        _real_adam = _adam_module.adam
+        _real_init = torch.optim.Adam.__init__
+
+        class ManualAdam(torch.optim.Adam):
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+                _real_init(self, params, lr=lr, betas=betas, eps=eps)
+
+            def step(self):
+                watched = _adam_module.adam
+                _adam_module.adam = _real_adam
+                try:
+                    return super().step()
+                finally:
+                    _adam_module.adam = watched
+    """),
+    Mutant("adam_wrapper_alias", M, loses=ADAM + ("ManualAdam.zero_grad",),
+           why="a wrapper around torch.optim.Adam imported under another name", code="""
+        from torch.optim import Adam as _Engine
+
+        _engine_init = _Engine.__init__
+
+        class _Quiet(_Engine):
+            def __init__(self, *args, **kwargs):
+                _engine_init(self, *args, **kwargs)
+
+        class ManualAdam:
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+                self.opt = _Quiet(params, lr=lr, betas=betas, eps=eps, foreach=False)
+
+            def step(self):
+                self.opt.step()
+
+            def zero_grad(self):
+                self.opt.zero_grad()
+    """),
+    Mutant("none_as_zero", M, loses=("ManualAdam.skip_none",),
+           why="a parameter whose .grad is None treated as a zero gradient: its momentum keeps moving it", code="""
+        _Adam = ManualAdam
+
+        class ManualAdam(_Adam):
+            @torch.no_grad()
+            def step(self):
+                for p, state in zip(self.params, self.state):
+                    g = p.grad if p.grad is not None else torch.zeros_like(p)
+                    state["step"] += 1
+                    t = state["step"]
+                    state["m"].mul_(self.beta1).add_(g, alpha=1 - self.beta1)
+                    state["v"].mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+                    m_hat = state["m"] / (1 - self.beta1 ** t)
+                    v_hat = state["v"] / (1 - self.beta2 ** t)
+                    p -= self.lr * m_hat / (v_hat.sqrt() + self.eps)
+    """),
+    Mutant("generator_used_in_init", M, loses=("ManualAdam",),
+           why="params kept as given and iterated in __init__: a generator is used up before the first step",
+           code="""
+        class ManualAdam:
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+                self.params = params
+                self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0
+                self.m = [torch.zeros_like(p) for p in self.params]
+                self.v = [torch.zeros_like(p) for p in self.params]
+
+            @torch.no_grad()
+            def step(self):
+                self.t += 1
+                b1, b2 = self.betas
+                for p, m, v in zip(self.params, self.m, self.v):
+                    if p.grad is None:
+                        continue
+                    m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                    v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                    p -= self.lr * (m / (1 - b1 ** self.t)) / ((v / (1 - b2 ** self.t)).sqrt() + self.eps)
+
+            def zero_grad(self):
+                for p in self.params:
+                    p.grad = None
+    """),
+    Mutant("zero_grad_half", M, loses=("ManualAdam.zero_grad",), why="zero_grad clears only the first parameter",
+           code="""
+        _Adam = ManualAdam
+
+        class ManualAdam(_Adam):
+            def zero_grad(self):
+                self.params[0].grad = None
+    """),
     # -- correct alternatives
     alternative("losses_other_ways", M, why="log_softmax / manual max shift; (d ** 2).sum() / numel", code="""
         import torch.nn.functional as F
@@ -288,6 +411,52 @@ MUTANTS = [
                         v_hat = state["v"] / (1 - b2 ** t)
                         p.sub_(group["lr"] * m_hat / (torch.sqrt(v_hat) + group["eps"]))
     """),
+    alternative("adam_state_dict_per_param", M, why="state dict keyed by parameter, made on first use, p.add_",
+                code="""
+        class ManualAdam:
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+                self.params = list(params)
+                self.lr, self.betas, self.eps = lr, betas, eps
+                self.state = {}
+
+            def step(self):
+                b1, b2 = self.betas
+                with torch.no_grad():
+                    for p in self.params:
+                        if p.grad is None:
+                            continue
+                        s = self.state.setdefault(p, {"t": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)})
+                        s["t"] += 1
+                        s["m"] = b1 * s["m"] + (1 - b1) * p.grad
+                        s["v"] = b2 * s["v"] + (1 - b2) * p.grad * p.grad
+                        m_hat = s["m"] / (1 - b1 ** s["t"])
+                        v_hat = s["v"] / (1 - b2 ** s["t"])
+                        p.add_(-self.lr * m_hat / (v_hat.sqrt() + self.eps))
+
+            def zero_grad(self):
+                for p in self.params:
+                    p.grad = None
+    """),
+    alternative("ce_logsumexp_indexing", M, why="logsumexp minus advanced indexing, imported log_softmax unused",
+                code="""
+        from torch.nn.functional import log_softmax
+
+        def cross_entropy(logits, targets):
+            rows = torch.arange(logits.shape[0])
+            return torch.mean(torch.logsumexp(logits, dim=-1) - logits[rows, targets])
+    """),
+    alternative("self_checks_under_main", M,
+                why="the student compares with F.cross_entropy and torch.optim.Adam under __main__ (never run)",
+                code="""
+        if __name__ == "__main__":
+            import torch.nn.functional as F
+
+            logits, targets = torch.randn(4, 3), torch.tensor([0, 2, 1, 1])
+            print(cross_entropy(logits, targets), F.cross_entropy(logits, targets), F.nll_loss)
+            print(mse(logits, logits * 2), F.mse_loss(logits, logits * 2), torch.nn.MSELoss)
+            w = torch.zeros(3, requires_grad=True)
+            print(ManualAdam([w]), torch.optim.Adam([w]))
+    """),
     alternative("adam_data_and_zero", M, why="p.data updates, lazily made state, zero_grad with zero_()",
                 code="""
         class ManualAdam:
@@ -331,10 +500,10 @@ def _reference():
     return module
 
 
-@pytest.mark.parametrize("case", ["defaults", "hyperparams", "unused_param"])
+@pytest.mark.parametrize("case", ["defaults", "hyperparams", "unused_param", "part_time"])
 def test_reference_adam_matches_torch(case):
     """The grader compares students with the reference's ManualAdam: it must be torch.optim.Adam's twin."""
-    from torchdojo.coursekit.m07_losses_optim import adam_run
+    from torchdojo.coursekit.m07_losses_optim import adam_run, variant_run
 
     g = torch.Generator().manual_seed(7)
     f64 = torch.float64
@@ -344,12 +513,18 @@ def test_reference_adam_matches_torch(case):
             torch.tensor(1.1, dtype=f64)]
     options = {"defaults": {"pass_generator": True},
                "hyperparams": {"opt_kwargs": {"lr": 0.04, "betas": (0.7, 0.95), "eps": 0.03}},
-               "unused_param": {"opt_kwargs": {"lr": 0.01}, "unused_at": 1, "loss_scale": 1e-3}}[case]
+               "unused_param": {"opt_kwargs": {"lr": 0.01}, "unused_at": 1, "loss_scale": 1e-3},
+               "part_time": {"opt_kwargs": {"lr": 0.01}, "unused_at": 0, "part_time": (2, 5), "loss_scale": 1e-3},
+               }[case]
     checkpoints = [1, 2, 3, 10, 50, 150]
     ours = adam_run(_reference().ManualAdam, init, X, Y, 150, checkpoints, **options)
     theirs = adam_run(torch.optim.Adam, init, X, Y, 150, checkpoints, **options)
     assert ours["torch_adam"] == 0
     torch.testing.assert_close(ours["trajectory"], theirs["trajectory"], rtol=1e-12, atol=1e-14)
+    # the scorer's replay of Adam (for the messages) is torch.optim.Adam's twin too
+    options.pop("pass_generator", None)
+    replay = variant_run("correct", init, X, Y, 150, checkpoints, **options)
+    torch.testing.assert_close(replay, theirs["trajectory"], rtol=1e-12, atol=1e-14)
     assert float((theirs["trajectory"][-1] - theirs["trajectory"][0]).abs().max()) > 0.05  # it did move
 
 
@@ -364,3 +539,37 @@ def test_reference_losses_match_torch():
         torch.testing.assert_close(ref.cross_entropy(logits, targets), F.cross_entropy(logits, targets))
     pred, target = torch.randn(4, 3, 2, generator=g), torch.randn(4, 3, 2, generator=g)
     torch.testing.assert_close(ref.mse(pred, target), F.mse_loss(pred, target))
+
+
+# -- hints that name the real cause (issue 14) -------------------------------------------------
+
+BY_NAME = {m.name: m for m in MUTANTS}
+HINTS = [
+    # (mutant, item, words the message must hold, words it must not hold)
+    ("no_bias_correction", "ManualAdam", ["WITHOUT bias correction"], []),
+    ("no_bias_correction", "ManualAdam.hyperparams", ["WITHOUT bias correction"], []),
+    ("eps_inside_sqrt", "ManualAdam", ["INSIDE the square root"], ["bias correction"]),
+    ("eps_inside_sqrt", "ManualAdam.hyperparams", ["INSIDE the square root"], ["bias correction"]),
+    ("t_off_by_one", "ManualAdam.hyperparams", ["starts at 2"], ["WITHOUT"]),
+    ("betas_swapped", "ManualAdam.hyperparams", ["wrong way round"], ["bias correction"]),
+    ("hyperparams_ignored", "ManualAdam.hyperparams", ["DEFAULT lr"], ["bias correction"]),
+    ("generator_used_in_init", "ManualAdam", ["generator", "__init__", "list(params)"], ["rebinds"]),
+    ("generator_kept", "ManualAdam", ["generator", "first step()", "list(params)"], ["rebinds"]),
+    ("rebinding_p", "ManualAdam", ["rebinds a local name"], ["generator"]),
+    ("none_as_zero", "ManualAdam.skip_none", ["kept moving"], []),
+    ("ce_alias_before_watch", "cross_entropy", ["cross_entropy (line"], []),
+    ("adam_subclass_restores_functional", "ManualAdam", ["torch's own Adam"], []),
+]
+
+
+@pytest.mark.parametrize("mutant, item, present, absent", HINTS, ids=[f"{h[0]}-{h[1]}" for h in HINTS])
+def test_hint_names_the_cause(scorer, tmp_path, mutant, item, present, absent):
+    from mutation import build_submission, fixed_only_scorer
+
+    submission = build_submission(BY_NAME[mutant], tmp_path / "submission")
+    (module,) = fixed_only_scorer().score(submission, [M]).modules
+    message = {it.name: it.message for it in module.items}[item]
+    for words in present:
+        assert words in message, f"{mutant}/{item}: {words!r} missing from {message!r}"
+    for words in absent:
+        assert words not in message, f"{mutant}/{item}: {words!r} should not be in {message!r}"

@@ -1,4 +1,6 @@
-"""08_image_restoration: every COURSE.md "Catch" loses its item; correct alternatives keep full points."""
+"""08_image_restoration: every COURSE.md "Catch" loses its item; correct alternatives keep full points.
+Forgeries (a recorder filled by hand, zeros or the broken image returned) lose every item: points
+rest on the restored values compared in the scorer."""
 
 import pytest
 
@@ -71,7 +73,7 @@ MUTANTS = [
         def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
             return _restore_ok(broken, corrupt, lr=lr, steps=100, seed=seed)
     """),
-    Mutant("one_step_short", M, loses=("restore", "restore.steps", "restore.seed", "restore.dtype", "restore.no_grad"),
+    Mutant("one_step_short", M, loses=("restore", "restore.steps", "restore.seed", "restore.dtype"),
            why="off by one: steps - 1 updates", code="""
         _restore_ok = restore
 
@@ -103,8 +105,8 @@ MUTANTS = [
                     x = x - lr * x.grad
             return x.detach()
     """),
-    Mutant("float32_start_kept", M, loses=("restore", "restore.steps", "restore.seed"),
-           why="candidate left in float32 while broken is float64", code="""
+    Mutant("float32_start_kept", M, loses=("restore.dtype",),
+           why="candidate left in float32 while broken is float64: only restore.dtype pays for it", code="""
         def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
             x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed)).to(broken.device)
             for _ in range(steps):
@@ -128,7 +130,7 @@ MUTANTS = [
                     x = x - lr * x.grad
             return x.detach()
     """),
-    Mutant("grads_accumulate", M, loses=("restore", "restore.steps", "restore.seed", "restore.dtype"),
+    Mutant("grads_accumulate", M, loses=ALL,
            why="in-place update without clearing x.grad: gradients accumulate", code="""
         def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
             x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), dtype=broken.dtype)
@@ -138,6 +140,88 @@ MUTANTS = [
                 loss.backward()
                 with torch.no_grad():
                     x -= lr * x.grad
+            return x.detach()
+    """),
+    Mutant("steps_capped_200", M, loses=("restore.steps",), why="too few steps honoured: range(min(steps, 200))",
+           code="""
+        def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
+            x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), dtype=broken.dtype)
+            for _ in range(min(steps, 200)):
+                x.requires_grad_(True)
+                loss = torch.dist(corrupt(x), broken)
+                loss.backward()
+                with torch.no_grad():
+                    x = x - lr * x.grad
+            return x.detach()
+    """),
+    Mutant("computes_in_float32", M, loses=("restore.dtype",),
+           why="the whole descent in float32 (broken converted too), a float32 result", code="""
+        def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
+            target = broken.float()
+            x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float32)
+            for _ in range(steps):
+                x.requires_grad_(True)
+                loss = torch.dist(corrupt(x), target)
+                loss.backward()
+                with torch.no_grad():
+                    x = x - lr * x.grad
+            return x.detach()
+    """),
+    Mutant("returns_graph_node", M, loses=("restore.detached",),
+           why="returning a tensor that requires grad (a node of the graph, not the leaf)", code="""
+        def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
+            x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), dtype=broken.dtype)
+            for _ in range(steps):
+                x.requires_grad_(True)
+                loss = torch.dist(corrupt(x), broken)
+                loss.backward()
+                with torch.no_grad():
+                    x = x - lr * x.grad
+            return x.requires_grad_(True) * 1.0
+    """),
+    # -- forgeries: nothing the worker reports about itself earns a point
+    Mutant("recorder_forgery", M, loses=ALL,
+           why="fills the corrupting function's recorders by hand and returns zeros (no descent at all)", code="""
+        def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
+            calls = getattr(corrupt, "calls", None)
+            if isinstance(calls, list):
+                calls.extend([(True, True)] * (steps + 1))
+            losses = getattr(corrupt, "losses", None)
+            if isinstance(losses, list):
+                losses.extend([0.0] * steps)
+            return torch.zeros_like(broken)
+    """),
+    Mutant("returns_broken", M, loses=ALL, why="returns the broken image itself (right shape and dtype)", code="""
+        def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
+            for _ in range(min(steps, 3)):
+                corrupt(broken)
+            return broken.detach().clone()
+    """),
+    alternative("data_update_grad_zero", M, why="x.requires_grad_() after torch.randn, x.data -= lr * x.grad, "
+                "x.grad.zero_(), no torch.no_grad() block", code="""
+        def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
+            gen = torch.Generator().manual_seed(seed)
+            x = torch.randn(broken.shape, generator=gen, dtype=broken.dtype).requires_grad_()
+            for _ in range(steps):
+                loss = torch.dist(corrupt(x), broken)
+                loss.backward()
+                x.data -= lr * x.grad
+                x.grad.zero_()
+            return x.detach()
+    """),
+    alternative("view_into_corrupt_detach_each_step", M,
+                why="update outside no_grad but detached at the start of every step; corrupt gets a view", code="""
+        def restore(broken, corrupt, lr=0.8, steps=20000, seed=0):
+            x = torch.randn(broken.shape, generator=torch.Generator().manual_seed(seed), dtype=broken.dtype)
+            for step in range(steps):
+                x = x.detach().requires_grad_(True)
+                hypothesis = corrupt(x.view(-1))
+                loss = torch.dist(hypothesis, broken)
+                loss.backward()
+                x = x - lr * x.grad
+                if step % 50 == 0:
+                    with torch.no_grad():
+                        corrupt(x)  # looking at the progress
             return x.detach()
     """),
     alternative("inplace_and_zero", M, why="in-place -= under no_grad, then grad.zero_()", code="""
@@ -207,3 +291,28 @@ MUTANTS = [
 @pytest.mark.parametrize("mutant", MUTANTS, ids=str)
 def test_mutant(scorer, mutant, tmp_path):
     assert_mutant_scored(scorer, mutant, tmp_path)
+
+
+# -- messages that name the real cause (issue 14) ---------------------------------------------
+
+BY_NAME = {m.name: m for m in MUTANTS}
+HINTS = [
+    # (mutant, item, words the message must hold)
+    ("growing_graph", "restore.no_grad", ["outside torch.no_grad()", "at call 2 of corrupt"]),
+    ("float32_start_kept", "restore.dtype", ["expected dtype float64", "dtype=broken.dtype"]),
+    ("float64_always", "restore.dtype", ["expected dtype float32"]),
+    ("steps_capped_200", "restore.steps", ["steps=260", "no cap"]),
+    ("returns_requires_grad", "restore.detached", ["still requires grad", "x.detach()"]),
+    ("recorder_forgery", "restore", ["far from the original"]),
+]
+
+
+@pytest.mark.parametrize("mutant, item, present", HINTS, ids=[f"{h[0]}-{h[1]}" for h in HINTS])
+def test_hint_names_the_cause(mutant, item, present, tmp_path):
+    from mutation import build_submission, fixed_only_scorer
+
+    submission = build_submission(BY_NAME[mutant], tmp_path / "submission")
+    (module,) = fixed_only_scorer().score(submission, [M]).modules
+    message = {it.name: it.message for it in module.items}[item]
+    for words in present:
+        assert words in message, f"{mutant}/{item}: {words!r} missing from {message!r}"

@@ -14,8 +14,15 @@ Try it / 직접 해 보기::
     # restored = restore(broken, weird_function, steps=300)   # 여러분의 함수 / your function
     # print(ascii_art(restored, 12))
 
-Nothing here is secret: graders also run these functions inside the student's worker
-(`RecordingCorrupt` records what the candidate tensor looked like at every call).
+Nothing here is secret: graders also run these functions inside the student's worker.
+`RecordingCorrupt` records the losses of the descent, for the picture only. `new_graph_probe()`
+makes a corrupting function that is `weird_function` as long as every call gets a candidate
+whose graph does not reach back to the previous call's candidate (what an update under
+`torch.no_grad()` gives); when it does, its output shifts, so the restored image the grader
+compares with the original is wrong. Its records (for the message) live in this module, not
+on the object the student's code receives. `restore_runs` and `restore_probe` run the student's
+`restore` on several cases in one round trip, the second one also trying `backward()` through
+the kept result with a factor the grader chose.
 """
 
 from __future__ import annotations
@@ -148,3 +155,90 @@ class RecordingCorrupt:
                 target = self.broken.to(device=out.device, dtype=out.dtype)
                 self.losses.append(float(torch.dist(out.detach(), target)))
         return out
+
+
+# -- probes the grader runs in the worker ------------------------------------------------------
+
+_GRAPH_RECORDS: dict[int, dict] = {}  # module-private: the object given to the student holds only a number
+_SHIFT = 0.5
+
+
+def _reaches(x: torch.Tensor, previous: torch.Tensor | None, limit: int = 64) -> bool:
+    """Does the autograd graph that produced `x` hold `previous` (the previous call's candidate)?"""
+    if previous is None or x.grad_fn is None:
+        return False
+    target = previous.grad_fn
+    seen: set = set()
+    todo = [x.grad_fn]
+    while todo and len(seen) < limit:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if target is not None and node is target:
+            return True
+        if getattr(node, "variable", None) is previous:
+            return True
+        todo.extend(fn for fn, _ in node.next_functions)
+    return False
+
+
+class GraphProbe:
+    """`weird_function`, shifted whenever the candidate's graph reaches the previous call's candidate."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: int) -> None:
+        self._token = token
+
+    def __call__(self, x: torch.Tensor) -> Any:
+        record = _GRAPH_RECORDS.get(self._token)
+        out = weird_function(x)
+        if record is None or not isinstance(x, torch.Tensor):
+            return out
+        record["calls"] += 1
+        chained = _reaches(x, record["previous"])
+        record["previous"] = x
+        if chained:
+            if record["first_chained"] is None:
+                record["first_chained"] = record["calls"]
+            return out + _SHIFT
+        return out
+
+
+def new_graph_probe() -> GraphProbe:
+    token = len(_GRAPH_RECORDS) + 1
+    _GRAPH_RECORDS[token] = {"calls": 0, "previous": None, "first_chained": None}
+    return GraphProbe(token)
+
+
+def graph_probe_report(probe: GraphProbe) -> dict:
+    """How often the probe was called, and at which call a candidate first hung on the previous one."""
+    record = _GRAPH_RECORDS.get(getattr(probe, "_token", None), {})
+    return {"calls": int(record.get("calls", 0)), "first_chained": record.get("first_chained")}
+
+
+def restore_runs(restore: Any, runs: list[dict]) -> list[Any]:
+    """`restore(broken, corrupt, **kwargs)` for every run (`{"broken", "corrupt", "kwargs"}`)."""
+    return [restore(run["broken"], run["corrupt"], **run.get("kwargs", {})) for run in runs]
+
+
+def restore_probe(restore: Any, broken: torch.Tensor, corrupt: Any, kwargs: dict, factor: torch.Tensor) -> dict:
+    """The student's result (a detached copy, for its values), and what `backward()` through the
+    result itself gives with `factor`: None when it is not part of any graph (as it should be)."""
+    result = restore(broken, corrupt, **kwargs)
+    if not isinstance(result, torch.Tensor):
+        return {"result": result, "grad": None, "tracked": False}
+    values = result.detach().clone()
+    grad, tracked = None, bool(result.requires_grad)
+    if tracked and result.shape == factor.shape:
+        try:
+            if result.is_leaf:
+                result.grad = None
+            else:
+                result.retain_grad()
+            (result * factor.to(result.dtype)).sum().backward()
+            grad = result.grad.detach().clone() if result.grad is not None else None
+        except RuntimeError:
+            grad = None
+    return {"result": values, "grad": grad, "tracked": tracked}
