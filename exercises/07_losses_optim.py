@@ -11,10 +11,17 @@ updates the parameters in place inside `torch.no_grad()`.
 
 각 함수와 클래스의 `raise NotImplementedError`를 지우고 구현한 뒤 `make check`로 확인하세요.
 결과는 `F.cross_entropy`, `F.mse_loss`, `torch.optim.Adam`과 비교됩니다 (그것들을 불러 쓰지 말고
-직접 계산하세요).
+직접 계산하세요: `F.cross_entropy`, `F.nll_loss`, `nn.CrossEntropyLoss`, `nn.NLLLoss`, `F.mse_loss`,
+`nn.MSELoss`, `torch.optim.Adam`은 다른 이름으로 가져와도 이미 만들어진 것으로 봅니다. `torch.log_softmax`,
+`torch.logsumexp`는 써도 되고, `torch.optim.Optimizer`를 상속해도 됩니다. 비교해 보는 테스트 코드는
+`if __name__ == "__main__":` 아래에 두세요).
 Replace each `raise NotImplementedError` with your code, then run `make check`. The results
 are compared with `F.cross_entropy`, `F.mse_loss` and `torch.optim.Adam` (compute them
-yourself instead of calling those).
+yourself instead of calling those: `F.cross_entropy`, `F.nll_loss`, `nn.CrossEntropyLoss`,
+`nn.NLLLoss`, `F.mse_loss`, `nn.MSELoss` and `torch.optim.Adam` count as ready-made even under
+another name; `torch.log_softmax` and `torch.logsumexp` are fine, and so is subclassing
+`torch.optim.Optimizer`. Keep test code that compares with them under
+`if __name__ == "__main__":`).
 """
 
 import torch
