@@ -32,15 +32,19 @@ OUTPUT_CHARS = 16_000  # what the student's code printed, kept per module
 REPORT_TEXT_CHARS = 200_000  # all messages of one report together
 _CUT = " …"
 
-# lone surrogates, C0 controls but tab and newline, DEL, C1, zero-width and bidi marks, BOM
-_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+# lone surrogates, C0 controls but tab and newline, DEL, C1, zero-width and bidi marks, BOM, and the
+# Unicode line and paragraph separators (they become newlines)
+_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069"
                   "\ufeff\ud800-\udfff]")
 _BAD_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
                           "\u2060-\u2069\ufeff\ud800-\udfff]")
 
 
 def _drop(match: "re.Match[str]") -> str:
-    return "\ufffd" if "\ud800" <= match.group() <= "\udfff" else ""
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "\ufffd"
+    return "\n" if char in "\u2028\u2029" else ""
 
 
 def _cap(text: str, limit: int) -> str:
@@ -48,7 +52,8 @@ def _cap(text: str, limit: int) -> str:
 
 
 def clean_text(text: Any, limit: int = MESSAGE_CHARS) -> str:
-    """A message safe to write anywhere: valid UTF-8, no control or bidi characters, capped."""
+    """A message safe to write anywhere: valid UTF-8, no control or bidi characters, capped
+    (newlines and tabs stay; U+2028/U+2029 become newlines; a lone surrogate becomes U+FFFD)."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     if len(text) > limit:

@@ -216,11 +216,11 @@ def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict
     found_nb: dict[str, Path] = {}
     for path in _walk(submission):
         kind = _kind(path)
-        if kind not in ("file", "link"):
+        if kind == "gone":
             continue
-        if path.suffix == ".py" and path.stem in wanted:
+        if path.suffix == ".py" and path.stem in wanted:  # a FIFO or a folder too: reading says why not
             found_py.setdefault(path.stem, path)
-        elif path.suffix == ".ipynb":
+        elif path.suffix == ".ipynb" and kind in ("file", "link"):
             module = path.stem if path.stem in wanted else (path.parent.name if path.parent.name in wanted else None)
             if module:
                 found_nb.setdefault(module, path)
