@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import select
 import shutil
 import signal
 import tempfile
@@ -21,8 +22,10 @@ from typing import Any, Callable
 from .. import wire
 from ..wire import WorkerSpec
 from .explain import explain_exception
+from .files import UnsafeFile, is_link, read_regular_file
 from .isolation import drop_uid, worker_environment, worker_uid
 from .limits import Limits
+from .memory import TreeWatch, kill_all, resident, supported as memory_supported
 from .zygote import Zygote, mark_process_has_graded
 
 _SERIAL = itertools.count()
@@ -98,6 +101,10 @@ class StudentCrash(WorkerProblem):
     """The worker process died: exit, signal, segfault, out of memory."""
 
 
+def _size(n: int) -> str:
+    return f"{n / 1024**3:g} GiB" if n >= 1024**3 else f"{n / 1024**2:g} MiB"
+
+
 class ReferenceProblem(Exception):
     """The reference solution failed: a course bug, never the student's fault."""
 
@@ -111,6 +118,7 @@ class _Session:
     names: list[str]
     alive: bool = True
     objects: set[int] = field(default_factory=set)
+    watch: TreeWatch | None = None  # the memory of the worker's whole process tree
 
 
 class RemoteModule:
@@ -152,8 +160,12 @@ class RemoteModule:
         self.events: list[str] = []
 
     # -- life cycle --------------------------------------------------------------------
-    def _prepare_scratch(self) -> tuple[str, str, dict[str, bytes]]:
-        """An empty scratch folder (names unguessable, not listable) and the files to put in it."""
+    def _prepare_scratch(self, source: bytes) -> tuple[str, str, dict[str, bytes]]:
+        """An empty scratch folder (names unguessable, not listable) and the files to put in it.
+
+        Every file is read through `files.read_regular_file`: no links, regular files only,
+        capped while reading, never blocking. Other modules that cannot be read so are left out.
+        """
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix=f"torchdojo-{self.module_name}-")
             os.chmod(self._tmp, 0o711)
@@ -163,25 +175,37 @@ class RemoteModule:
         os.mkdir(scratch)
         files: dict[str, bytes] = {}
         # every module of the submission, so one exercise may import another
-        candidates = list(self.submission.iterdir()) if self.submission.is_dir() else []
-        for entry in [*candidates, self.path]:
-            try:
-                if entry.suffix == ".py" and entry.is_file() and entry.stat().st_size <= self.limits.source_bytes:
-                    files[entry.name] = entry.read_bytes()
-            except OSError:
+        try:
+            candidates = sorted(os.listdir(self.submission)) if not is_link(self.submission) else []
+        except OSError:
+            candidates = []
+        for entry in candidates[:1000]:
+            if not entry.endswith(".py") or entry == self.path.name:
                 continue
+            try:
+                files[entry] = read_regular_file(self.submission / entry, self.limits.source_bytes,
+                                                 root=self.submission)
+            except (OSError, UnsafeFile):
+                continue
+        files[self.path.name] = source
         return scratch, os.path.join(run, "output.log"), files
 
-    def _check_file(self) -> None:
-        if not self.path.exists():
-            raise StudentMissing(f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}")
-        if self.path.is_dir():
-            raise StudentError({"kind": "import", "type": "IsADirectoryError",
-                                "message": f"{self.display} is a folder, not a file"}, self.display)
-        size = self.path.stat().st_size
-        if size > self.limits.source_bytes:
-            msg = f"{self.display} is too large ({size} bytes > {self.limits.source_bytes})"
-            raise StudentError({"kind": "import", "type": "FileTooLarge", "message": msg}, self.display)
+    def _check_file(self) -> bytes:
+        """The module's file as the scorer may read it; a link, a folder, a huge file cost the module."""
+        try:
+            return read_regular_file(self.path, self.limits.source_bytes, root=self.submission)
+        except FileNotFoundError:
+            raise StudentMissing(f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}") from None
+        except UnsafeFile as unsafe:
+            if unsafe.kind == "too_large":
+                en = f"{self.display} is too large (more than {self.limits.source_bytes} bytes)"
+                ko = f"{self.display} 파일이 너무 큽니다 ({self.limits.source_bytes}바이트 초과)"
+            else:
+                en, ko = unsafe.en, unsafe.ko
+            raise WorkerProblem(en, ko=ko, detail={"kind": unsafe.kind}) from None
+        except OSError as exc:
+            raise WorkerProblem(f"{self.display} cannot be read ({exc.strerror})",
+                                ko=f"{self.display}을(를) 읽을 수 없습니다 ({exc.strerror})") from None
 
     def _start(self) -> _Session:
         if self._load_failure is not None:
@@ -193,8 +217,12 @@ class RemoteModule:
                 f"gave up after {self.limits.restarts} restarts of your module",
                 ko=f"모듈이 {self.limits.restarts}번 넘게 다시 시작되어 채점을 멈췄습니다",
             )
-        self._check_file()
-        scratch, output, files = self._prepare_scratch()
+        try:
+            source = self._check_file()
+        except WorkerProblem as problem:
+            self._load_failure = problem
+            raise
+        scratch, output, files = self._prepare_scratch(source)
         spec = WorkerSpec(
             path=os.path.join(scratch, self.path.name),
             display=self.display,
@@ -213,11 +241,16 @@ class RemoteModule:
             drop_uid=drop_uid(self.tier, worker_uid(next(_SERIAL))),
             environment=worker_environment(scratch),
         )
+        # fewer processes where the count is this worker's own (its own uid, or its namespace)
+        spec.max_processes = 64 if spec.drop_uid is not None else 256
         self._output_path = output
         mark_process_has_graded()
         pid, sock = self.zygote.spawn(spec)
         self._restarts += 1
-        session = _Session(pid=pid, sock=sock, names=[])
+        headroom = 0 if self.device == "cpu" else 2 * 1024**3  # a CUDA context's host memory
+        watch = TreeWatch(pid, spec.drop_uid, self.limits.memory_bytes + headroom,
+                          base=resident(self.zygote.pid) if self.zygote.pid else 0)
+        session = _Session(pid=pid, sock=sock, names=[], watch=watch)
         self._session = session
         try:
             hello = self._receive(session, f"loading {self.display}")
@@ -279,6 +312,7 @@ class RemoteModule:
             raise self._timeout(what)
         start = time.monotonic()
         try:
+            self._wait_within_memory(session, start + left, what)
             frame = wire.recv_frame(session.sock, start + left, self.limits.result_bytes)
         except wire.WireTimeout:
             self._spent += time.monotonic() - start
@@ -295,10 +329,52 @@ class RemoteModule:
             raise self._crash(info, what) from None
         self._spent += time.monotonic() - start
         try:
-            return wire.load_plain(frame)
-        except Exception as exc:
+            return wire.load_answer(frame, handle=lambda info: self._handle(session, info), tensor_meta=TensorMeta)
+        except wire.BadAnswer as bad:
             self._kill(session)
-            raise StudentError({"type": "BadAnswer", "message": f"unreadable answer ({type(exc).__name__})"}, what) from None
+            raise StudentError({"type": "RefusedAnswer", "message": f"the grader refused the answer: {bad}"},
+                               what) from None
+        except Exception as exc:  # MemoryError and the like: the answer is the problem, never the scorer
+            self._kill(session)
+            raise StudentError({"type": "RefusedAnswer", "message": f"the grader could not read the answer "
+                                f"({type(exc).__name__})"}, what) from None
+
+    def _wait_within_memory(self, session: _Session, deadline: float, what: str) -> None:
+        """Wait until the answer starts to arrive; meanwhile the worker's process tree must stay
+        within the memory limit (all its processes together), or all of them are killed."""
+        watch = session.watch
+        if watch is None or not memory_supported():
+            return
+        quiet_until = time.monotonic() + 0.05  # most answers come sooner: no measuring at all
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            step = min(deadline - now, quiet_until - now if now < quiet_until else 0.1)
+            try:
+                readable, _, _ = select.select([session.sock], [], [], max(step, 0.0))
+            except (OSError, ValueError):
+                return
+            if readable:
+                return
+            if time.monotonic() < quiet_until:
+                continue
+            pids = watch.over()
+            if pids:
+                kill_all(pids)
+                self._spent += time.monotonic() - (deadline - min(self.time_left, self.limits.call_seconds))
+                self._kill(session)
+                limit = _size(self.limits.memory_bytes)
+                raise StudentCrash(
+                    f"used more than the memory limit of {limit} (all its processes together) while {what}; "
+                    "every process of your module was stopped",
+                    ko=f"{what} 중 메모리 제한 {limit}을(를) 넘게 사용했습니다 (모든 프로세스를 합쳐서). "
+                       "모듈의 모든 프로세스를 멈췄습니다",
+                    detail={"memory_bytes": watch.peak})
+
+    def _handle(self, session: _Session, info: dict) -> "RemoteObject":
+        session.objects.add(info["id"])
+        return RemoteObject(self, session, info)
 
     def _kill(self, session: _Session) -> None:
         if session.alive:
@@ -378,7 +454,7 @@ class RemoteModule:
         reply = self._receive(session, what)
         if not reply.get("ok"):
             raise self._problem(reply, what)
-        return decode(reply["value"], self, session)
+        return reply["value"]
 
     # -- the module as the grader sees it ----------------------------------------------
     def names(self) -> list[str]:
@@ -549,56 +625,6 @@ class TensorMeta:
     is_parameter: bool
     has_grad: bool
     shares_with: tuple[str, ...]
-
-
-def decode(value: Any, module: RemoteModule, session: _Session) -> Any:
-    import numpy as np
-    import torch
-
-    if isinstance(value, list):
-        return [decode(v, module, session) for v in value]
-    if isinstance(value, tuple):
-        return tuple(decode(v, module, session) for v in value)
-    if not isinstance(value, dict):
-        return value
-    kind = value.get("__td__")
-    if kind == "tensor":
-        data = value["data"]
-        m = value["meta"]
-        data.__dict__["_td_meta"] = TensorMeta(
-            shape=tuple(m["shape"]), dtype=m["dtype"], device=m["device"], requires_grad=m["requires_grad"],
-            is_leaf=m["is_leaf"], grad_fn=m["grad_fn"], contiguous=m["contiguous"],
-            is_parameter=m["is_parameter"], has_grad=m["has_grad"], shares_with=tuple(m["shares_with"]),
-        )
-        return data
-    if kind == "dict":
-        return {_hashable(decode(k, module, session)): decode(v, module, session) for k, v in value["items"]}
-    if kind == "ndarray":
-        return value["data"].numpy()
-    if kind == "npscalar":
-        return np.dtype(value["dtype"]).type(value["value"])
-    if kind == "bytes":
-        return value["data"]
-    if kind == "dtype":
-        dt = getattr(torch, value["name"], None)
-        return dt if isinstance(dt, torch.dtype) else value["name"]
-    if kind == "device":
-        return torch.device(value["name"])
-    if kind == "size":
-        return torch.Size(value["dims"])
-    if kind == "handle":
-        obj = RemoteObject(module, session, value)
-        session.objects.add(value["id"])
-        return obj
-    raise ValueError(f"unexpected answer part {kind!r}")
-
-
-def _hashable(key: Any) -> Any:
-    try:
-        hash(key)
-        return key
-    except TypeError:
-        return repr(key)
 
 
 def _contains_remote(value: Any) -> bool:

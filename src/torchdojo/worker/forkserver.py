@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from ..wire import WorkerSpec
-from .setup import set_parent_death_signal
+from .setup import scrub_initial_environment, set_parent_death_signal
 
 MAX_MESSAGE = 1 << 20
 
@@ -102,6 +102,7 @@ def run_child(spec: WorkerSpec, fd: int) -> int:
 
 def serve(control: socket.socket) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the scorer to handle
+    scrub_initial_environment()  # /proc/PID/environ of the fork server shows nothing of the scorer's
     _prewarm()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     set_parent_death_signal()

@@ -67,11 +67,20 @@ def argument_ranges(args: tuple, kwargs: dict) -> dict[str, tuple[int, int]]:
     return ranges
 
 
-class Encoder:
-    """Turns any value into plain data; what cannot be plain stays here behind a handle."""
+TENSOR_DTYPES = frozenset(wire.TENSOR_DTYPES)
+ARRAY_DTYPES = frozenset(wire.ARRAY_DTYPES)
 
-    def __init__(self, table: "ObjectTable", arg_ranges: dict[str, tuple[int, int]] | None = None):
+
+class Encoder:
+    """Turns any value into the answer format; what cannot be plain stays here behind a handle.
+
+    Values of tensors, arrays and bytes go to `buffers` (little-endian, in the order the
+    header names them); everything else into the JSON-able tree.
+    """
+
+    def __init__(self, table: "ObjectTable", buffers: list, arg_ranges: dict[str, tuple[int, int]] | None = None):
         self.table = table
+        self.buffers = buffers
         self.arg_ranges = arg_ranges or {}
         self.count = 0
 
@@ -85,39 +94,44 @@ class Encoder:
             return obj
         if depth > MAX_DEPTH or self.count > MAX_ITEMS:
             return self.table.handle(obj)
-        if tp is bytes and len(obj) <= 1 << 20:
-            return {"__td__": "bytes", "data": obj}
-        if tp in (list, tuple):
-            items = [self.encode(v, depth + 1) for v in obj]
-            return items if tp is list else tuple(items)
+        if tp is bytes and len(obj) <= wire.MAX_BYTES:
+            self.buffers.append(obj)
+            return {"t": "bytes", "nbytes": len(obj)}
+        if tp is list:
+            return [self.encode(v, depth + 1) for v in obj]
+        if tp is tuple:
+            return {"t": "tuple", "v": [self.encode(v, depth + 1) for v in obj]}
         if tp is dict:
-            return {"__td__": "dict", "items": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()]}
+            return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()]}
+        if tp is complex:
+            return {"t": "complex", "v": [obj.real, obj.imag]}
         if tp is torch.Tensor or tp is torch.nn.Parameter:
             return self.tensor(obj)
-        if tp is np.ndarray and obj.dtype.kind in "biuf":
-            return {"__td__": "ndarray", "data": torch.from_numpy(np.array(obj, copy=True)), "dtype": str(obj.dtype)}
-        if isinstance(obj, np.generic) and tp.__module__ == "numpy":
-            try:
-                return {"__td__": "npscalar", "value": obj.item(), "dtype": str(obj.dtype)}
-            except Exception:
-                return self.table.handle(obj)
+        if tp is np.ndarray and obj.dtype.name in ARRAY_DTYPES:
+            data = np.ascontiguousarray(obj).astype(obj.dtype.newbyteorder("<"), copy=False).tobytes()
+            self.buffers.append(data)
+            return {"t": "ndarray", "dtype": obj.dtype.name, "shape": [int(d) for d in obj.shape], "nbytes": len(data)}
+        if isinstance(obj, np.generic) and tp.__module__ == "numpy" and obj.dtype.name in ARRAY_DTYPES:
+            value = obj.item()
+            if isinstance(value, complex):
+                value = [value.real, value.imag]
+            return {"t": "npscalar", "value": value, "dtype": obj.dtype.name}
         if tp is torch.dtype:
-            return {"__td__": "dtype", "name": str(obj).removeprefix("torch.")}
+            return {"t": "dtype", "name": str(obj).removeprefix("torch.")}
         if tp is torch.device:
-            return {"__td__": "device", "name": str(obj)}
+            return {"t": "device", "name": str(obj)}
         if tp is torch.Size:
-            return {"__td__": "size", "dims": [int(d) for d in obj]}
+            return {"t": "size", "dims": [int(d) for d in obj]}
         return self.table.handle(obj)
 
     def tensor(self, t: Any) -> Any:
         import torch
 
         try:
-            if t.layout != torch.strided or t.is_quantized or t.device.type == "meta":
+            name = str(t.dtype).removeprefix("torch.")
+            if t.layout != torch.strided or t.is_quantized or t.device.type == "meta" or name not in TENSOR_DTYPES:
                 return self.table.handle(t)
             meta = {
-                "shape": [int(d) for d in t.shape],
-                "dtype": str(t.dtype).removeprefix("torch."),
                 "device": str(t.device),
                 "requires_grad": bool(t.requires_grad),
                 "is_leaf": bool(t.is_leaf),
@@ -130,14 +144,17 @@ class Encoder:
             rng = _memory_range(t)
             if rng:
                 meta["shares_with"] = [
-                    name for name, (lo, hi) in self.arg_ranges.items() if rng[0] < hi and lo < rng[1]
+                    n for n, (lo, hi) in self.arg_ranges.items() if rng[0] < hi and lo < rng[1]
                 ]
             data = t.detach().to("cpu", copy=True).contiguous()
             if data.is_conj():
                 data = data.resolve_conj()
             if data.is_neg():
                 data = data.resolve_neg()
-            return {"__td__": "tensor", "data": data, "meta": meta}
+            raw = memoryview(data.reshape(-1).view(torch.uint8).numpy()) if data.numel() else b""
+            self.buffers.append(raw)
+            return {"t": "tensor", "dtype": name, "shape": [int(d) for d in t.shape], "nbytes": len(raw),
+                    "meta": meta}
         except Exception:
             return self.table.handle(t)
 
@@ -159,7 +176,7 @@ class ObjectTable:
             self.ids[id(obj)] = ident
         tp = type(obj)
         return {
-            "__td__": "handle",
+            "t": "handle",
             "id": ident,
             "type": _qualname(tp),
             "mro": [_qualname(c) for c in getattr(tp, "__mro__", (tp,))][:12],
@@ -197,7 +214,7 @@ def describe_exception(exc: BaseException, scratch: str) -> dict:
     return {
         "ok": False,
         "kind": "exception",
-        "type": tp.__name__,
+        "type": str(tp.__name__)[:200],
         "mro": [_qualname(c) for c in tp.__mro__][:12],
         "message": message[:2000],
         "where": where[-5:],
@@ -263,13 +280,16 @@ class Worker:
         self.sock = sock
         self.spec = spec
         self.table = ObjectTable()
+        self.buffers: list = []  # values of the answer being built (see Encoder)
         self.module: types.ModuleType | None = None
 
     def send(self, message: Any) -> None:
+        buffers, self.buffers = self.buffers, []
         try:
-            data = wire.dump_plain(message)
+            data = wire.dump_answer(message, buffers)
         except BaseException as exc:  # e.g. MemoryError while encoding a huge answer
-            data = wire.dump_plain(failure("unsendable", f"the result could not be sent back: {type(exc).__name__}"))
+            data = wire.dump_answer(failure("unsendable", f"the result could not be sent back: {type(exc).__name__}"), [])
+        del buffers
         wire.send_frame(self.sock, data)
 
     def resolve(self, target: Any) -> Any:
@@ -293,19 +313,19 @@ class Worker:
                 kwargs = _to_device(kwargs, self.spec.device)
             ranges = argument_ranges(args, kwargs)
             result = target(*args, **kwargs)
-            encoder = Encoder(self.table, ranges)
+            encoder = Encoder(self.table, self.buffers, ranges)
             if request.get("keep"):
                 return {"ok": True, "value": self.table.handle(result)}
             return {"ok": True, "value": encoder.encode(result)}
         if op == "getattr":
-            return {"ok": True, "value": Encoder(self.table).encode(getattr(target, request["name"]))}
+            return {"ok": True, "value": Encoder(self.table, self.buffers).encode(getattr(target, request["name"]))}
         if op == "setattr":
             setattr(target, request["name"], request["value"])
             return {"ok": True, "value": None}
         if op == "len":
             return {"ok": True, "value": int(len(target))}
         if op == "getitem":
-            return {"ok": True, "value": Encoder(self.table).encode(target[request["key"]])}
+            return {"ok": True, "value": Encoder(self.table, self.buffers).encode(target[request["key"]])}
         if op == "list":
             limit = int(request.get("limit", 10_000))
             items = []
@@ -313,9 +333,9 @@ class Worker:
                 if i >= limit:
                     raise OverflowError(f"more than {limit} items")
                 items.append(item)
-            return {"ok": True, "value": Encoder(self.table).encode(items)}
+            return {"ok": True, "value": Encoder(self.table, self.buffers).encode(items)}
         if op == "encode":
-            return {"ok": True, "value": Encoder(self.table).encode(target)}
+            return {"ok": True, "value": Encoder(self.table, self.buffers).encode(target)}
         if op == "release":
             ident = request["id"]
             obj = self.table.objects.pop(ident, None)
@@ -350,8 +370,10 @@ class Worker:
             try:
                 reply = self.handle_request(request)
             except _Missing as missing:
+                self.buffers = []
                 reply = failure("missing", f"{missing.name} is not defined in {self.spec.display}", name=missing.name)
             except BaseException as exc:  # the student's exception, whatever it is
+                self.buffers = []
                 reply = describe_exception(exc, self.spec.scratch)
             self.send(reply)
 

@@ -61,7 +61,7 @@ def set_parent_death_signal() -> None:
 
 # -- environment ----------------------------------------------------------------------------
 
-def _scrub_initial_environment() -> None:
+def scrub_initial_environment() -> None:
     """Overwrite the environment block the process started with (what /proc/PID/environ shows).
 
     A forked process keeps its ancestor's initial environment strings in memory even after
@@ -81,7 +81,7 @@ def replace_environment(environment: dict[str, str]) -> None:
     """Only the variables the scorer allowed; nothing of the scorer's own environment stays."""
     os.environ.clear()  # unsetenv() for each: the C-level environ follows
     os.environ.update(environment)
-    _scrub_initial_environment()
+    scrub_initial_environment()
 
 
 # -- namespaces and mounts ------------------------------------------------------------------
