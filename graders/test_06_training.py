@@ -1,74 +1,121 @@
 """Hidden grader of 06_training.
 
-Every check builds a small classification "rig" inside the worker (coursekit.m06_training):
-a model that records each forward (training mode, grad mode), gradient hooks that record
-each backward pass and whether `.grad` still held an earlier batch's gradient, an SGD that
-records each step (and whether the gradients it uses are exactly those of the latest
-backward), a loss that records each value, and recording schedulers. The data are random per
-run; the data sets' sizes are never a multiple of the batch size, and the short last batch
-holds larger inputs with labels that disagree with the rest, so averaging per batch instead
-of per sample changes the result clearly. Numbers are compared with the reference run on
-the same data and the same initial weights.
+Every item runs a battery of cases (fixed corner cases on every run, random ones on top). A case
+is a small classification set-up built in the worker (coursekit.m06_training): a tiny model with
+dropout, loaders with their own generators, a plain loss, a plain SGD, maybe a scheduler. The
+same case, with the same data, initial weights and seeds (dropout masks, shuffling), runs in the
+student's worker and in the reference's, and the scorer compares the outcomes: the returned mean
+loss, the (loss, accuracy) of evaluate, the history of fit, and the model's parameters afterwards.
+Nothing the worker records about the student's code gives a point.
+
+How each item isolates its own mistake:
+- train_one_epoch: several batches, the last one shorter with larger inputs and other labels
+  (averaging per batch gives another number), dropout on, the model arrives in training mode.
+- .train_mode: one batch, dropout on, the model arrives in eval mode: without model.train() the
+  batch loss is that of the model without dropout.
+- .zero_grad: several batches, no dropout: accumulated or erased gradients change the parameters.
+- .order: one batch per case (so a missing zero_grad changes nothing): step() before backward()
+  leaves the parameters as they were.
+- evaluate: several batches, short last batch, dropout on, the model arrives in training mode.
+- .modes: one batch, dropout on (eval mode is an outcome); torch.no_grad() is a rule: a probe
+  with module-private records (no forward with gradient tracking on) AND a static check of the
+  source (evaluate, or what it calls, uses no_grad / inference_mode as `with` or decorator).
+- fit, .scheduler, .plateau: three epochs; the history lists and the parameters after fit. For
+  the plateau scheduler the validation labels disagree with the training labels, so the
+  validation loss rises while the training loss falls: which loss it is given shows in the lr.
 """
 
+from __future__ import annotations
+
+import ast
 import math
+import secrets
 
 import pytest
 import torch
 
-from torchdojo.coursekit.m06_training import make_rig, rig_has_grads, rig_log, rig_params, rig_parts
-from torchdojo.grading import StudentError, describe_type, ensure, expect_tensor, fail
+from torchdojo.coursekit.m06_training import run_cases, run_variant
+from torchdojo.grading import StudentError, cases, describe_type, ensure, fail, fixed_generator
 from torchdojo.grading import random_int as _size
 
-FEATURES, CLASSES = 5, 3
+FEATURES, CLASSES, HIDDEN = 5, 3, 16
 EPOCHS = 3
 LR = 0.1
 REL, ABS = 1e-4, 1e-6
+KEYS = ("train_loss", "val_loss", "val_acc", "lr")
 
 
-def _data(rng, batch):
-    """(x_train, y_train, x_val, y_val): sizes not divisible by `batch`, short last batch harder."""
-    teacher = torch.randn(FEATURES, CLASSES, generator=rng)
+# -- cases ----------------------------------------------------------------------------------
 
-    def make(n):
-        x = torch.randn(n, FEATURES, generator=rng)
-        y = (x @ teacher + 0.7 * torch.randn(n, CLASSES, generator=rng)).argmax(dim=1)
-        tail = n % batch  # the short last batch: larger inputs, labels that disagree with the rest
+def _make(gen, teacher, n, batch, *, hard_tail=True, flip=False):
+    """n samples of a noisy linear teacher; the short last batch: larger inputs, other labels."""
+    x = torch.randn(n, FEATURES, generator=gen)
+    y = (x @ teacher + 0.7 * torch.randn(n, CLASSES, generator=gen)).argmax(dim=1)
+    if flip:
+        y = (y + 1) % CLASSES
+    tail = n % batch
+    if hard_tail and tail:
         x[n - tail:] *= 3.0
         y[n - tail:] = (y[n - tail:] + 1) % CLASSES
-        return x, y
-
-    n_train = batch * _size(rng, 3, 6) + _size(rng, 1, batch // 2 + 1)
-    n_val = batch * _size(rng, 2, 4) + _size(rng, 1, batch // 2 + 1)
-    return (*make(n_train), *make(n_val))
+    return x, y
 
 
-class Run:
-    """One rig in one worker: its pieces (RemoteObjects) and how to read what happened."""
-
-    def __init__(self, side, data, seed, device, **options):
-        self.side = side
-        self.rig = side.call(make_rig, *data, seed=seed, device=device, classes=CLASSES, _keep=True,
-                             _to_device=False, _what="preparing the check", **options)
-        (self.model, self.train_loader, self.val_loader, self.loss_fn, self.optimizer,
-         self.scheduler) = side.call(rig_parts, self.rig, _what="preparing the check")
-        self.n_train_batches = math.ceil(len(data[0]) / options["batch_size"])
-
-    def log(self):
-        return self.side.call(rig_log, self.rig, _what="reading what your code did")
-
-    def params(self):
-        return self.side.call(rig_params, self.rig, _what="reading the model's parameters")
+def _case(gen, *, n_train, batch, n_val=None, val_batch=None, seed, flip_val=False, **options):
+    teacher = torch.randn(FEATURES, CLASSES, generator=gen)
+    n_val = n_val or n_train
+    val_batch = val_batch or batch
+    x_train, y_train = _make(gen, teacher, n_train, batch)
+    x_val, y_val = _make(gen, teacher, n_val, val_batch, flip=flip_val, hard_tail=not flip_val)
+    options = {"batch_size": batch, "val_batch_size": val_batch, "seed": seed, "classes": CLASSES,
+               "hidden": HIDDEN, **options}
+    return {"data": (x_train, y_train, x_val, y_val), "options": options,
+            "label": (n_train, batch, n_val, val_batch)}
 
 
-def _runs(student, reference, rng, seed, device, **options):
-    batch = options.setdefault("batch_size", 8)
-    data = _data(rng, batch)
-    return (Run(student, data, seed, device, **options),
-            Run(reference, data, seed, device, **options) if reference is not None else None)
+def _battery(rng, fixed, random, count):
+    return list(cases(rng, fixed=fixed, random=random, count=count))
 
 
-def _expect_float(value, name):
+def _describe(case, which="train"):
+    n_train, batch, n_val, val_batch = case["label"]
+    n, b = (n_train, batch) if which == "train" else (n_val, val_batch)
+    batches = math.ceil(n / b)
+    if batches == 1:
+        return f"a case with {n} samples in one batch", f"샘플 {n}개가 배치 하나인 경우"
+    last = n - (batches - 1) * b
+    return (f"a case with {n} samples in batches of {b} (the last one has {last})",
+            f"샘플 {n}개, 배치 크기 {b}인 경우 (마지막 배치는 {last}개)")
+
+
+# -- running a battery on both sides ------------------------------------------------------
+
+FUNCTION = {"train": "train_one_epoch", "evaluate": "evaluate", "fit": "fit"}
+
+
+def _run(side, kind, battery, device, record_losses=False):
+    name = FUNCTION[kind]
+    fn = side.attr(name)
+    return side.call(run_cases, kind, fn, [{"data": c["data"], "options": c["options"]} for c in battery], device,
+                     EPOCHS, record_losses, _to_device=False, _what=f"calling {name}")
+
+
+def _both(student, reference, kind, battery, device):
+    got = _run(student, kind, battery, device)
+    expected = _run(reference, kind, battery, device, record_losses=True)
+    return got, expected
+
+
+def _variant(reference, kind, variant, case, device):
+    return reference.call(run_variant, kind, variant, [{"data": case["data"], "options": case["options"]}], device,
+                          _to_device=False, _what="preparing a hint")[0]
+
+
+# -- comparisons ----------------------------------------------------------------------------
+
+def _number(value, name, *, lenient=False):
+    """`value` as a Python float; `lenient` also takes a one-element tensor (sub-items)."""
+    if lenient and isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype.is_floating_point:
+        value = float(value.reshape(()))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         extra_en = extra_ko = ""
         if isinstance(value, torch.Tensor):
@@ -76,149 +123,167 @@ def _expect_float(value, name):
             extra_ko = " (텐서입니다: .item()으로 파이썬 숫자로 바꾸세요)"
         fail(f"{name}: expected a Python float, got {describe_type(value)}{extra_en}",
              f"{name}: 파이썬 float이 와야 하는데 {describe_type(value)}이(가) 왔습니다{extra_ko}")
+    value = float(value)
     ensure(math.isfinite(value), f"{name} is {value}, not a finite number", f"{name} 값이 {value}입니다 (유한한 수가 아님)")
+    return value
 
 
-def _expect_close(got, expected, name, hint_en="", hint_ko=""):
-    _expect_float(got, name)
-    if not math.isclose(got, expected, rel_tol=REL, abs_tol=ABS):
-        fail(f"{name}: expected {expected:.6g}, got {got:.6g}{hint_en}",
-             f"{name}: {expected:.6g}이어야 하는데 {got:.6g}입니다{hint_ko}")
+def _close(a, b, rel=REL, abs_=ABS):
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
 
 
-def _expect_mean_of_own_losses(got, log, name):
-    """`got` must be the per-sample mean of the loss values the student's loop computed (logged)."""
-    _expect_float(got, name)
-    losses = [(e[1], e[2]) for e in log if e[0] == "loss"]
-    ensure(len(losses) > 0, f"{name}: loss_fn was never called", f"{name}: loss_fn이 한 번도 호출되지 않았습니다")
-    per_sample = sum(v * n for v, n in losses) / sum(n for _, n in losses)
-    per_batch = sum(v for v, _ in losses) / len(losses)
-    if math.isclose(got, per_sample, rel_tol=1e-5, abs_tol=1e-7):
+def _params_equal(got, expected):
+    if not isinstance(got, list) or len(got) != len(expected):
+        return False
+    for g, e in zip(got, expected):
+        if not isinstance(g, torch.Tensor) or g.shape != e.shape or g.dtype != e.dtype:
+            return False
+        if not torch.allclose(g, e, rtol=1e-4, atol=1e-5):
+            return False
+    return True
+
+
+def _largest_difference(got, expected):
+    try:
+        return max(float((g.double() - e.double()).abs().max()) for g, e in zip(got, expected))
+    except Exception:
+        return float("nan")
+
+
+def _per_batch_mean(losses):
+    return sum(v for v, _ in losses) / len(losses) if losses else float("nan")
+
+
+# -- train_one_epoch ------------------------------------------------------------------------
+
+def _params_failure(reference, kind, case, got, expected, device, what_en, what_ko, where):
+    """A message for parameters that differ from the reference's after `what`."""
+    en_case, ko_case = where
+    if _params_equal(got["params"], got["initial"]):
+        fail(f"{en_case}: after {what_en} the model's parameters are exactly as they started: optimizer.step() never "
+             "changed them. step() uses the gradients that backward() leaves in .grad, so per batch: zero_grad(), "
+             "forward, loss, backward(), then step() (zero_grad() after backward() erases them; step() before "
+             "backward() finds none yet)",
+             f"{ko_case}: {what_ko} 후 모델 파라미터가 처음 그대로입니다. optimizer.step()이 파라미터를 한 번도 바꾸지 "
+             "못했습니다. step()은 backward()가 .grad에 남긴 기울기를 쓰므로 배치마다 zero_grad(), 순전파, 손실, "
+             "backward(), 그다음 step() 순서여야 합니다 (backward() 뒤의 zero_grad()는 기울기를 지우고, backward() 전의 "
+             "step()은 아직 기울기를 찾지 못합니다)")
+    if kind == "train" and _params_equal(got["params"], _variant(reference, kind, "no_zero_grad", case, device)["params"]):
+        fail(f"{en_case}: gradients accumulated over the batches: PyTorch adds every backward() into .grad, so call "
+             "optimizer.zero_grad() before backward() in every batch",
+             f"{ko_case}: 기울기가 배치마다 누적되었습니다. 파이토치는 backward()마다 .grad에 더하므로, 매 배치마다 "
+             "backward() 전에 optimizer.zero_grad()를 호출하세요")
+    largest = _largest_difference(got["params"], expected["params"])
+    fail(f"{en_case}: after {what_en} the model's parameters differ from those of the expected run on the same data, "
+         f"initial weights and random seeds (largest difference {largest:.3g}); per batch: zero_grad(), forward, "
+         "loss, backward(), step(), once each",
+         f"{ko_case}: {what_ko} 후 모델 파라미터가 같은 데이터, 초기 가중치, 난수 시드로 한 기대 실행과 다릅니다 "
+         f"(가장 큰 차이 {largest:.3g}). 배치마다 zero_grad(), 순전파, 손실, backward(), step()을 한 번씩 하세요")
+
+
+def _expect_params(reference, kind, case, got, expected, device, what_en, what_ko, which="train"):
+    if not _params_equal(got["params"], expected["params"]):
+        _params_failure(reference, kind, case, got, expected, device, what_en, what_ko, _describe(case, which))
+
+
+def _expect_mean_loss(got_value, expected, case, name, which="train"):
+    en_case, ko_case = _describe(case, which)
+    want = expected["result"] if which == "train" else expected["result"][0]
+    if _close(got_value, want):
         return
-    if math.isclose(got, per_batch, rel_tol=1e-5, abs_tol=1e-7):
-        fail(f"{name}: got {got:.6g}, the mean of the batch means; expected {per_sample:.6g}, the mean loss per "
-             "sample. The last batch is smaller, so weight each batch by its size: add loss.item() * len(x) over "
-             "the batches and divide by the number of samples",
-             f"{name}: 배치 평균들의 평균인 {got:.6g}이 왔습니다. 샘플당 평균 손실 {per_sample:.6g}이어야 합니다. 마지막 "
-             "배치는 더 작으므로 배치 크기로 가중해야 합니다: 배치마다 loss.item() * len(x)를 더하고 전체 샘플 수로 "
+    per_batch = _per_batch_mean(expected["losses"])
+    if _close(got_value, per_batch) and not _close(per_batch, want):
+        fail(f"{en_case}: {name} is {got_value:.6g}, the mean of the batch means; the mean loss per sample is "
+             f"{want:.6g}. The last batch is smaller, so weight each batch by its size: add loss.item() * len(x) "
+             "over the batches and divide by the number of samples",
+             f"{ko_case}: {name} 값 {got_value:.6g}은(는) 배치 평균들의 평균입니다. 샘플당 평균 손실은 {want:.6g}입니다. "
+             "마지막 배치는 더 작으므로 배치 크기로 가중하세요: 배치마다 loss.item() * len(x)를 더하고 전체 샘플 수로 "
              "나누세요")
-    fail(f"{name}: expected {per_sample:.6g}, the mean loss per sample of the batches your loop computed "
-         f"(sum of loss.item() * len(x) / number of samples), got {got:.6g}",
-         f"{name}: 반복문이 계산한 배치 손실들의 샘플당 평균 {per_sample:.6g}이어야 하는데 {got:.6g}입니다 "
-         "(loss.item() * len(x)의 합 / 전체 샘플 수)")
+    fail(f"{en_case}: {name}: expected {want:.6g} (the mean loss per sample), got {got_value:.6g}",
+         f"{ko_case}: {name}: {want:.6g}(샘플당 평균 손실)이어야 하는데 {got_value:.6g}입니다")
 
 
-def _expect_params(student_run, reference_run, what_en, what_ko):
-    got, expected = student_run.params(), reference_run.params()
-    for i, (g, e) in enumerate(zip(got, expected)):
-        try:
-            expect_tensor(g, e, f"parameter {i}", rtol=1e-4, atol=1e-5)
-        except AssertionError as problem:
-            fail(f"after {what_en}, the model's parameters differ from the expected ones: {problem}",
-                 f"{what_ko} 후 모델 파라미터가 기대값과 다릅니다: {getattr(problem, 'ko', problem)}")
+def _train_case(gen_tag, n, batch, seed, **options):
+    return _case(fixed_generator(gen_tag), n_train=n, batch=batch, seed=seed, **options)
 
 
-def _train(student, reference, rng, seed, device):
-    s, r = _runs(student, reference, rng, seed, device)
-    got = student.train_one_epoch(s.model, s.train_loader, s.loss_fn, s.optimizer, device)
-    return s, r, got
+def _random_train_case(**options):
+    def make(rng):
+        batch = _size(rng, 3, 9)
+        n = batch * _size(rng, 2, 5) + _size(rng, 1, batch)
+        return _case(rng, n_train=n, batch=batch, seed=_size(rng, 0, 2**20), **options)
+    return make
 
 
-# -- train_one_epoch ----------------------------------------------------------------------
+MAIN = {"dropout": 0.5, "start_mode": "train"}
+
 
 @pytest.mark.points(3)
-def test_train_one_epoch(student, reference, rng, seed, device):
-    s, r, got = _train(student, reference, rng, seed, device)
-    _expect_mean_of_own_losses(got, s.log(), "train_one_epoch(...) (the epoch's mean training loss)")
-    expected = reference.train_one_epoch(r.model, r.train_loader, r.loss_fn, r.optimizer, device)
-    _expect_close(got, expected, "train_one_epoch(...) (the epoch's mean training loss)",
-                  ": the model trained differently from the expected run on the same data and initial weights; "
-                  "per batch: zero_grad(), forward, loss, backward(), step()",
-                  ": 같은 데이터와 초기 가중치로 한 기대 실행과 다르게 학습되었습니다. 배치마다 zero_grad(), 순전파, "
-                  "손실, backward(), step() 순서입니다")
-    _expect_params(s, r, "one epoch of training", "한 에폭 학습")
+def test_train_one_epoch(student, reference, rng, device):
+    battery = _battery(rng, [_train_case(601, 27, 8, 11, **MAIN), _train_case(602, 21, 5, 12, **MAIN),
+                             _train_case(603, 11, 4, 13, **MAIN)], _random_train_case(**MAIN), 2)
+    got, expected = _both(student, reference, "train", battery, device)
+    name = "train_one_epoch(...) (the epoch's mean training loss)"
+    for case, g, e in zip(battery, got, expected):
+        value = _number(g["result"], name)
+        _expect_params(reference, "train", case, g, e, device, "one epoch", "한 에폭 학습")
+        _expect_mean_loss(value, e, case, name)
+
+
+def _random_single(**options):
+    def make(rng):
+        n = _size(rng, 2, 13)
+        return _case(rng, n_train=n, batch=n, seed=_size(rng, 0, 2**20), **options)
+    return make
+
+
+TRAIN_MODE = {"dropout": 0.5, "start_mode": "eval"}
 
 
 @pytest.mark.points(1, item="train_one_epoch.train_mode")
-def test_train_one_epoch_train_mode(student, rng, seed, device):
-    s, _, _ = _train(student, None, rng, seed, device)
-    forwards = [e for e in s.log() if e[0] == "forward"]
-    ensure(len(forwards) > 0, "train_one_epoch never called the model", "train_one_epoch가 모델을 한 번도 호출하지 않았습니다")
-    ensure(all(e[1] for e in forwards),
-           "train_one_epoch: the model was run in evaluation mode; call model.train() at the start "
-           "(the model may come from evaluate(), which left it in eval mode: dropout would stay off)",
-           "train_one_epoch: 모델이 평가 모드로 실행되었습니다. 시작할 때 model.train()을 호출하세요 "
-           "(evaluate()가 eval 모드로 바꿔 두었을 수 있습니다. 그러면 드롭아웃이 꺼진 채로 학습됩니다)")
-    ensure(all(e[2] for e in forwards),
-           "train_one_epoch: the forward pass ran with gradient tracking off (torch.no_grad()); training needs it on",
-           "train_one_epoch: 순전파가 기울기 추적이 꺼진 상태(torch.no_grad())에서 실행되었습니다. 학습에는 켜져 있어야 합니다")
+def test_train_one_epoch_train_mode(student, reference, rng, device):
+    battery = _battery(rng, [_train_case(611, 7, 7, 21, **TRAIN_MODE), _train_case(612, 12, 16, 22, **TRAIN_MODE)],
+                       _random_single(**TRAIN_MODE), 2)
+    got, expected = _both(student, reference, "train", battery, device)
+    for case, g, e in zip(battery, got, expected):
+        en_case, ko_case = _describe(case)
+        value = _number(g["result"], "train_one_epoch(...)", lenient=True)
+        if _close(value, e["result"]):
+            continue
+        in_eval = _variant(reference, "train", "eval_mode_training", case, device)["result"]
+        if _close(value, in_eval):
+            fail(f"{en_case}: the model was trained in evaluation mode, with dropout off: the model arrived in eval "
+                 "mode (as evaluate() leaves it), so call model.train() at the start of train_one_epoch",
+                 f"{ko_case}: 모델이 드롭아웃이 꺼진 평가 모드로 학습되었습니다. 모델이 eval 모드로 들어왔으므로 "
+                 "(evaluate()가 그렇게 남겨 둡니다) train_one_epoch를 시작할 때 model.train()을 호출하세요")
+        fail(f"{en_case}: the loss of the only batch should be {e['result']:.6g} (the model in training mode, dropout "
+             f"on), got {value:.6g}; call model.train() first, then compute the loss of each batch with loss_fn",
+             f"{ko_case}: 하나뿐인 배치의 손실이 {e['result']:.6g}(학습 모드, 드롭아웃 켜짐)이어야 하는데 {value:.6g}입니다. "
+             "먼저 model.train()을 호출하고, 배치마다 loss_fn으로 손실을 계산하세요")
 
 
-def _steps_after_backward(log):
-    """For each step(): whether a backward pass came after the latest forward (this batch's)."""
-    result = []
-    forward_seen = backward_since_forward = False
-    for entry in log:
-        if entry[0] == "forward":
-            forward_seen, backward_since_forward = True, False
-        elif entry[0] == "backward":
-            backward_since_forward = True
-        elif entry[0] == "step":
-            result.append((entry, forward_seen and backward_since_forward))
-    return result
+PLAIN = {"dropout": 0.0, "start_mode": "train"}
 
 
 @pytest.mark.points(2, item="train_one_epoch.zero_grad")
-def test_train_one_epoch_zero_grad(student, rng, seed, device):
-    s, _, _ = _train(student, None, rng, seed, device)
-    log = s.log()
-    backwards = [e for e in log if e[0] == "backward"]
-    ensure(len(backwards) > 0, "train_one_epoch never called loss.backward()",
-           "train_one_epoch가 loss.backward()를 한 번도 호출하지 않았습니다")
-    if not all(clean for _, clean in backwards):
-        first = next(i for i, (_, clean) in enumerate(backwards) if not clean)
-        fail(f"gradients accumulated: backward() number {first + 1} added to the previous batch's gradients. "
-             "PyTorch adds every backward() into .grad, so call optimizer.zero_grad() before backward() in every batch",
-             f"기울기가 누적되었습니다: {first + 1}번째 backward()가 이전 배치의 기울기에 더해졌습니다. 파이토치는 "
-             "backward()마다 .grad에 더하므로, 매 배치마다 backward() 전에 optimizer.zero_grad()를 호출하세요")
-    for entry, after_backward in _steps_after_backward(log):
-        if not after_backward:
-            continue  # step() before backward(): the order check's business
-        state = entry[1]
-        if state in ("none", "zero"):
-            fail("optimizer.step() found no gradients: zero_grad() was called after backward(), which erased them "
-                 "before step() could use them. Order per batch: zero_grad(), forward, loss, backward(), step()",
-                 "optimizer.step()이 기울기를 찾지 못했습니다: backward() 뒤에 zero_grad()를 호출해서 step()이 쓰기 전에 "
-                 "기울기를 지웠습니다. 배치마다 순서: zero_grad(), 순전파, 손실, backward(), step()")
-        if state != "ok":
-            fail("optimizer.step() used gradients that are not those of this batch's backward() alone "
-                 "(accumulated or changed): call zero_grad() once before backward() in every batch",
-                 "optimizer.step()이 이번 배치의 backward() 하나만의 기울기가 아닌 값을 썼습니다 (누적 또는 변경). "
-                 "매 배치마다 backward() 전에 zero_grad()를 한 번 호출하세요")
+def test_train_one_epoch_zero_grad(student, reference, rng, device):
+    battery = _battery(rng, [_train_case(621, 20, 6, 31, **PLAIN), _train_case(622, 9, 3, 32, **PLAIN)],
+                       _random_train_case(**PLAIN), 2)
+    got, expected = _both(student, reference, "train", battery, device)
+    for case, g, e in zip(battery, got, expected):
+        _expect_params(reference, "train", case, g, e, device, "one epoch", "한 에폭 학습")
 
 
 @pytest.mark.points(2, item="train_one_epoch.order")
-def test_train_one_epoch_order(student, rng, seed, device):
-    s, _, _ = _train(student, None, rng, seed, device)
-    steps = _steps_after_backward(s.log())
-    n = s.n_train_batches
-    ensure(len(steps) == n,
-           f"optimizer.step() was called {len(steps)} times for {n} batches: call it once per batch",
-           f"배치가 {n}개인데 optimizer.step()이 {len(steps)}번 호출되었습니다. 배치마다 한 번 호출하세요")
-    ensure(all(after for _, after in steps),
-           "optimizer.step() was called before loss.backward(): step() uses the gradients backward() computes, "
-           "so per batch: zero_grad(), forward, loss, backward(), then step()",
-           "loss.backward() 전에 optimizer.step()이 호출되었습니다. step()은 backward()가 계산한 기울기를 쓰므로 "
-           "배치마다 zero_grad(), 순전파, 손실, backward(), 그다음 step() 순서여야 합니다")
+def test_train_one_epoch_order(student, reference, rng, device):
+    battery = _battery(rng, [_train_case(631, 6, 6, 41, **PLAIN), _train_case(632, 9, 16, 42, **PLAIN)],
+                       _random_single(**PLAIN), 2)
+    got, expected = _both(student, reference, "train", battery, device)
+    for case, g, e in zip(battery, got, expected):
+        _expect_params(reference, "train", case, g, e, device, "one epoch", "한 에폭 학습")
 
 
-# -- evaluate -----------------------------------------------------------------------------
-
-def _evaluate(student, reference, rng, seed, device):
-    s, r = _runs(student, reference, rng, seed, device, dropout=0.5, start_mode="train")
-    got = student.evaluate(s.model, s.val_loader, s.loss_fn, device)
-    return s, r, got
-
+# -- evaluate -------------------------------------------------------------------------------
 
 def _expect_pair(got, name):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
@@ -226,51 +291,141 @@ def _expect_pair(got, name):
              f"{name}: 튜플 (mean_loss, accuracy)가 와야 하는데 {describe_type(got)}이(가) 왔습니다")
 
 
+def _eval_case(gen_tag, n, batch, seed, **options):
+    return _case(fixed_generator(gen_tag), n_train=4, batch=4, n_val=n, val_batch=batch, seed=seed, **options)
+
+
+EVAL = {"dropout": 0.5, "start_mode": "train"}
+
+
+def _random_eval_case(single=False):
+    def make(rng):
+        batch = _size(rng, 3, 9)
+        n = _size(rng, 2, 13) if single else batch * _size(rng, 2, 5) + _size(rng, 1, batch)
+        return _case(rng, n_train=4, batch=4, n_val=n, val_batch=n if single else batch,
+                     seed=_size(rng, 0, 2**20), **EVAL)
+    return make
+
+
 @pytest.mark.points(3)
-def test_evaluate(student, reference, rng, seed, device):
-    s, r, got = _evaluate(student, reference, rng, seed, device)
-    expected = reference.evaluate(r.model, r.val_loader, r.loss_fn, device)
-    _expect_pair(got, "evaluate(...)")
-    _expect_float(got[1], "accuracy")
-    ensure(0.0 <= got[1] <= 1.0, f"accuracy must be a fraction in [0, 1], got {got[1]:.6g} (not a percentage or a count)",
-           f"accuracy는 [0, 1] 사이의 비율이어야 하는데 {got[1]:.6g}입니다 (백분율이나 개수가 아님)")
-    _expect_mean_of_own_losses(got[0], s.log(), "mean_loss (first value of evaluate)")
-    _expect_close(got[0], expected[0], "mean_loss (first value of evaluate)",
-                  " (evaluate in eval mode: model.eval() turns dropout off)",
-                  " (평가는 eval 모드로: model.eval()이 드롭아웃을 끕니다)")
-    _expect_close(got[1], expected[1], "accuracy (second value of evaluate)",
-                  " (correct predictions / number of samples; prediction = argmax of the logits)",
-                  " (맞힌 개수 / 전체 샘플 수; 예측 = 로짓의 argmax)")
-    _expect_params(s, r, "evaluate", "evaluate")
+def test_evaluate(student, reference, rng, device):
+    battery = _battery(rng, [_eval_case(641, 26, 8, 51, **EVAL), _eval_case(642, 16, 5, 52, **EVAL),
+                             _eval_case(643, 13, 4, 53, **EVAL)], _random_eval_case(), 2)
+    got, expected = _both(student, reference, "evaluate", battery, device)
+    for case, g, e in zip(battery, got, expected):
+        en_case, ko_case = _describe(case, "val")
+        _expect_pair(g["result"], "evaluate(...)")
+        loss = _number(g["result"][0], "mean_loss (first value of evaluate)")
+        acc = _number(g["result"][1], "accuracy (second value of evaluate)")
+        ensure(0.0 <= acc <= 1.0,
+               f"accuracy must be a fraction in [0, 1], got {acc:.6g} (not a percentage or a count)",
+               f"accuracy는 [0, 1] 사이의 비율이어야 하는데 {acc:.6g}입니다 (백분율이나 개수가 아님)")
+        if not _close(loss, e["result"][0]):
+            train_mode = _variant(reference, "evaluate", "train_mode_evaluate", case, device)["result"][0]
+            if _close(loss, train_mode):
+                fail(f"{en_case}: the model was evaluated in training mode (dropout on): call model.eval() first",
+                     f"{ko_case}: 모델이 학습 모드(드롭아웃 켜짐)로 평가되었습니다. 먼저 model.eval()을 호출하세요")
+        _expect_mean_loss(loss, e, case, "mean_loss (first value of evaluate)", which="val")
+        want = e["result"][1]
+        ensure(_close(acc, want),
+               f"{en_case}: accuracy: expected {want:.6g}, got {acc:.6g} (correct predictions / number of samples, "
+               "over the whole loader; prediction = argmax of the logits)",
+               f"{ko_case}: accuracy: {want:.6g}이어야 하는데 {acc:.6g}입니다 (로더 전체에서 맞힌 개수 / 전체 샘플 수; "
+               "예측 = 로짓의 argmax)")
+        ensure(_params_equal(g["params"], e["params"]),
+               f"{en_case}: evaluate changed the model's parameters: evaluating must not train",
+               f"{ko_case}: evaluate가 모델 파라미터를 바꿨습니다. 평가할 때는 학습하면 안 됩니다")
+        ensure(not g["has_grads"],
+               f"{en_case}: evaluate must not compute gradients (no backward() when evaluating)",
+               f"{ko_case}: evaluate는 기울기를 계산하면 안 됩니다 (평가 중에는 backward()를 호출하지 마세요)")
+
+
+NO_GRAD_NAMES = {"no_grad", "inference_mode"}
+
+
+def _is_no_grad(node):
+    """`torch.no_grad()`, `no_grad()`, `torch.inference_mode()`, `torch.set_grad_enabled(False)` (or undecorated)."""
+    call = node.func if isinstance(node, ast.Call) else node
+    name = call.attr if isinstance(call, ast.Attribute) else call.id if isinstance(call, ast.Name) else None
+    if name in NO_GRAD_NAMES:
+        return True
+    if name == "set_grad_enabled" and isinstance(node, ast.Call) and node.args:
+        arg = node.args[0]
+        return isinstance(arg, ast.Constant) and arg.value is False
+    return False
+
+
+def _reachable(source, name):
+    """Every top-level definition `name` reaches, also earlier ones a later one wraps (`_old = evaluate`)."""
+    defs = {}
+    for node in source.tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.setdefault(node.name, []).append(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                if isinstance(target, ast.Name):
+                    defs.setdefault(target.id, []).append(node)
+    seen, todo, found = set(), [name], []
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in defs:
+            continue
+        seen.add(current)
+        for node in defs[current]:
+            found.append(node)
+            todo.extend(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in defs)
+    return found
+
+
+def _uses_no_grad(source, name):
+    for definition in _reachable(source, name):
+        for node in ast.walk(definition):
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(_is_no_grad(i.context_expr) for i in node.items):
+                return True
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                    _is_no_grad(d) for d in node.decorator_list):
+                return True
+    return False
 
 
 @pytest.mark.points(2, item="evaluate.modes")
-def test_evaluate_modes(student, rng, seed, device):
-    s, _, _ = _evaluate(student, None, rng, seed, device)
-    forwards = [e for e in s.log() if e[0] == "forward"]
-    ensure(len(forwards) > 0, "evaluate never called the model", "evaluate가 모델을 한 번도 호출하지 않았습니다")
-    ensure(not any(e[1] for e in forwards),
-           "evaluate: the model ran in training mode; call model.eval() first (dropout must be off when evaluating)",
-           "evaluate: 모델이 학습 모드로 실행되었습니다. 먼저 model.eval()을 호출하세요 (평가할 때는 드롭아웃이 꺼져야 합니다)")
-    ensure(not any(e[2] for e in forwards),
-           "evaluate: gradient tracking was on; wrap the loop in `with torch.no_grad():` (no graph is needed to "
-           "evaluate, and building one wastes memory and time)",
-           "evaluate: 기울기 추적이 켜져 있었습니다. 반복문을 `with torch.no_grad():`로 감싸세요 (평가에는 계산 그래프가 "
-           "필요 없고, 만들면 메모리와 시간만 낭비합니다)")
-    ensure(not student.call(rig_has_grads, s.rig, _what="reading the model's gradients"),
-           "evaluate must not compute gradients (no backward() when evaluating)",
-           "evaluate는 기울기를 계산하면 안 됩니다 (평가 중에는 backward()를 호출하지 마세요)")
+def test_evaluate_modes(student, reference, rng, device, source):
+    battery = _battery(rng, [_eval_case(651, 9, 9, 61, **EVAL), _eval_case(652, 5, 8, 62, **EVAL)],
+                       _random_eval_case(single=True), 1)
+    for case in battery:
+        case["options"]["token"] = secrets.token_hex(16)
+    got, expected = _both(student, reference, "evaluate", battery, device)
+    for case, g, e in zip(battery, got, expected):
+        en_case, ko_case = _describe(case, "val")
+        _expect_pair(g["result"], "evaluate(...)")
+        loss = _number(g["result"][0], "mean_loss (first value of evaluate)", lenient=True)
+        if not _close(loss, e["result"][0]):
+            train_mode = _variant(reference, "evaluate", "train_mode_evaluate", case, device)["result"][0]
+            if _close(loss, train_mode):
+                fail(f"{en_case}: the model was evaluated in training mode, so dropout was on: call model.eval() "
+                     "first (the model may arrive in training mode)",
+                     f"{ko_case}: 모델이 학습 모드로 평가되어 드롭아웃이 켜져 있었습니다. 먼저 model.eval()을 호출하세요 "
+                     "(모델이 학습 모드로 들어올 수 있습니다)")
+            fail(f"{en_case}: the loss of the only batch should be {e['result'][0]:.6g} (the model in eval mode, dropout "
+                 f"off), got {loss:.6g}",
+                 f"{ko_case}: 하나뿐인 배치의 손실이 {e['result'][0]:.6g}(eval 모드, 드롭아웃 꺼짐)이어야 하는데 "
+                 f"{loss:.6g}입니다")
+        probe = g["probe"] or {}
+        ensure(probe.get("forwards", 0) > 0, f"{en_case}: evaluate never called the model",
+               f"{ko_case}: evaluate가 모델을 한 번도 호출하지 않았습니다")
+        ensure(probe.get("with_grad", 1) == 0,
+               "evaluate: the model ran with gradient tracking on; wrap the loop in `with torch.no_grad():` (no graph "
+               "is needed to evaluate, and building one wastes memory and time)",
+               "evaluate: 기울기 추적이 켜진 채로 모델이 실행되었습니다. 반복문을 `with torch.no_grad():`로 감싸세요 "
+               "(평가에는 계산 그래프가 필요 없고, 만들면 메모리와 시간만 낭비합니다)")
+    ensure(source.ok and _uses_no_grad(source, "evaluate"),
+           "evaluate: no `with torch.no_grad():` (or torch.inference_mode()) found in evaluate or in what it calls; "
+           "evaluate inside it",
+           "evaluate: evaluate나 그것이 호출하는 함수에서 `with torch.no_grad():`(또는 torch.inference_mode())를 찾지 "
+           "못했습니다. 그 안에서 평가하세요")
 
 
-# -- fit ----------------------------------------------------------------------------------
-
-KEYS = ("train_loss", "val_loss", "val_acc", "lr")
-
-
-def _fit(run, side, device, **extra):
-    return side.fit(run.model, run.train_loader, run.val_loader, epochs=EPOCHS, optimizer=run.optimizer,
-                    loss_fn=run.loss_fn, device=device, **extra)
-
+# -- fit ------------------------------------------------------------------------------------
 
 def _expect_history(history, keys=KEYS):
     if not isinstance(history, dict):
@@ -279,6 +434,7 @@ def _expect_history(history, keys=KEYS):
     missing = [k for k in KEYS if k not in history]
     ensure(not missing, f"the history dict lacks the key(s) {missing}; it needs {list(KEYS)}",
            f"history dict에 키 {missing}이(가) 없습니다. {list(KEYS)}가 모두 있어야 합니다")
+    out = {}
     for key in keys:
         values = history[key]
         ensure(isinstance(values, list) and len(values) == EPOCHS,
@@ -286,77 +442,29 @@ def _expect_history(history, keys=KEYS):
                f"{describe_type(values)}{' of length ' + str(len(values)) if isinstance(values, list) else ''}",
                f"history[{key!r}]는 에폭마다 값 하나씩({EPOCHS}개) 담긴 리스트여야 하는데 {describe_type(values)}"
                f"{'(길이 ' + str(len(values)) + ')' if isinstance(values, list) else ''}입니다")
-        for i, v in enumerate(values):
-            _expect_float(v, f"history[{key!r}][{i}]")
+        out[key] = [_number(v, f"history[{key!r}][{i}]") for i, v in enumerate(values)]
+    return out
 
 
-def _epoch_lrs(log):
-    """The learning rates of the optimizer steps between scheduler steps: one list per epoch."""
-    epochs, current = [], []
-    for entry in log:
-        if entry[0] == "step":
-            current.append(entry[2])
-        elif entry[0] == "sched":
-            epochs.append(current)
-            current = []
-    return epochs
+def _fit_case(gen_tag, n, batch, seed, **options):
+    return _case(fixed_generator(gen_tag), n_train=n, batch=batch, n_val=n - 3, val_batch=batch, seed=seed,
+                 **options)
 
 
-@pytest.mark.points(3)
-def test_fit(student, reference, rng, seed, device, artifacts):
-    s, r = _runs(student, reference, rng, seed, device, momentum=0.5, lr=LR)
-    got = _fit(s, student, device)
-    expected = _fit(r, reference, device)
-    _expect_history(got)
-    artifacts.save("training", history=got)  # the curves of the student's own loop
-    names = {"train_loss": "train_one_epoch", "val_loss": "evaluate", "val_acc": "evaluate"}
-    for key in KEYS:
-        for epoch, (g, e) in enumerate(zip(got[key], expected[key])):
-            hint_en = f" (check {names[key]} first)" if key in names else " (the optimizer's lr at the start of the epoch)"
-            hint_ko = f" ({names[key]}부터 확인하세요)" if key in names else " (에폭을 시작할 때 옵티마이저의 lr)"
-            _expect_close(g, e, f"history[{key!r}][{epoch}]", hint_en, hint_ko)
-    _expect_params(s, r, f"fit(..., epochs={EPOCHS})", f"fit(..., epochs={EPOCHS})")
+def _random_fit_case(**options):
+    def make(rng):
+        batch = _size(rng, 3, 9)
+        n = batch * _size(rng, 2, 5) + _size(rng, 1, batch)
+        return _case(rng, n_train=n, batch=batch, n_val=n, val_batch=batch, seed=_size(rng, 0, 2**20), **options)
+    return make
 
 
-def _scheduler_checks(log, history):
-    scheds = [e for e in log if e[0] == "sched"]
-    ensure(len(scheds) == EPOCHS,
-           f"scheduler.step() was called {len(scheds)} times in {EPOCHS} epochs: step the scheduler once per epoch, "
-           "after the epoch's training (not inside the batch loop)",
-           f"{EPOCHS} 에폭 동안 scheduler.step()이 {len(scheds)}번 호출되었습니다. 스케줄러는 에폭마다 한 번, 그 에폭의 "
-           "학습이 끝난 뒤에 호출하세요 (배치 반복문 안이 아니라)")
-    for epoch, lrs in enumerate(_epoch_lrs(log)):
-        ensure(len(lrs) > 0,
-               f"scheduler.step() was called before epoch {epoch} trained (no optimizer step between two scheduler "
-               "steps): call it once at the end of each epoch, after training and validation",
-               f"{epoch}번째 에폭이 학습하기 전에 scheduler.step()이 호출되었습니다 (두 스케줄러 step 사이에 옵티마이저 "
-               "step이 없음). 에폭마다 학습과 검증이 끝난 뒤 한 번 호출하세요")
-        ensure(math.isclose(history["lr"][epoch], lrs[0], rel_tol=1e-6),
-               f"history['lr'][{epoch}] is {history['lr'][epoch]:.6g} but epoch {epoch} trained with lr {lrs[0]:.6g}: "
-               "record optimizer.param_groups[0]['lr'] before the epoch trains (before scheduler.step())",
-               f"history['lr'][{epoch}]가 {history['lr'][epoch]:.6g}인데 {epoch}번째 에폭은 lr {lrs[0]:.6g}로 학습했습니다. "
-               "에폭 학습 전에 (scheduler.step() 전에) optimizer.param_groups[0]['lr']을 기록하세요")
-    return scheds
+FIT = {"dropout": 0.0, "start_mode": "eval", "momentum": 0.5, "lr": LR, "shuffle": True}
 
 
-@pytest.mark.points(2, item="fit.scheduler")
-def test_fit_step_scheduler(student, rng, seed, device):
-    s, _ = _runs(student, None, rng, seed, device, lr=LR, scheduler="step")
-    history = _fit(s, student, device, scheduler=s.scheduler)
-    _expect_history(history, keys=("lr",))
-    _scheduler_checks(s.log(), history)
-    for epoch, value in enumerate(history["lr"]):
-        expected = LR * 0.5 ** epoch
-        ensure(math.isclose(value, expected, rel_tol=1e-6),
-               f"with StepLR(step_size=1, gamma=0.5) starting at lr {LR}, epoch {epoch} should train with lr "
-               f"{expected:.6g}, history['lr'] says {value:.6g}",
-               f"StepLR(step_size=1, gamma=0.5), 시작 lr {LR}이면 {epoch}번째 에폭은 lr {expected:.6g}로 학습해야 하는데 "
-               f"history['lr']은 {value:.6g}입니다")
-
-
-def _fit_plateau(run, side, device):
+def _run_fit(student, reference, battery, device):
     try:
-        return _fit(run, side, device, scheduler=run.scheduler)
+        return _both(student, reference, "fit", battery, device)
     except StudentError as err:
         if err.is_a("TypeError") and "metrics" in err.raw_message:
             fail("ReduceLROnPlateau.step() needs the value to watch: call scheduler.step(val_loss) for it "
@@ -368,22 +476,85 @@ def _fit_plateau(run, side, device):
         raise
 
 
+@pytest.mark.points(3)
+def test_fit(student, reference, rng, device, artifacts):
+    battery = _battery(rng, [_fit_case(661, 22, 6, 71, **FIT), _fit_case(662, 17, 4, 72, **FIT)],
+                       _random_fit_case(**FIT), 1)
+    got, expected = _run_fit(student, reference, battery, device)
+    names = {"train_loss": "train_one_epoch", "val_loss": "evaluate", "val_acc": "evaluate"}
+    for index, (case, g, e) in enumerate(zip(battery, got, expected)):
+        history = _expect_history(g["result"])
+        if index == 0:
+            artifacts.save("training", history=history)  # the curves of the student's own loop
+        en_case, ko_case = _describe(case)
+        for key in KEYS:
+            for epoch, (value, want) in enumerate(zip(history[key], e["result"][key])):
+                if key in names:
+                    hint_en, hint_ko = f" (check {names[key]} first)", f" ({names[key]}부터 확인하세요)"
+                else:
+                    hint_en = " (the optimizer's lr when the epoch starts: optimizer.param_groups[0]['lr'])"
+                    hint_ko = " (에폭을 시작할 때 옵티마이저의 lr: optimizer.param_groups[0]['lr'])"
+                ensure(_close(value, want),
+                       f"{en_case}: history[{key!r}][{epoch}]: expected {want:.6g}, got {value:.6g}{hint_en}",
+                       f"{ko_case}: history[{key!r}][{epoch}]: {want:.6g}이어야 하는데 {value:.6g}입니다{hint_ko}")
+        _expect_params(reference, "fit", case, g, e, device, f"fit(..., epochs={EPOCHS})", f"fit(..., epochs={EPOCHS})")
+
+
+def _expect_schedule(case, g, e, expected_lr_en, expected_lr_ko):
+    """The lr each epoch trained with (history) and the parameters (where those rates show)."""
+    en_case, ko_case = _describe(case)
+    history = _expect_history(g["result"], keys=("lr",))
+    want = e["result"]["lr"]
+    n_batches = math.ceil(case["label"][0] / case["label"][1])
+    for epoch, (value, lr) in enumerate(zip(history["lr"], want)):
+        if _close(value, lr, rel=1e-6, abs_=1e-12):
+            continue
+        if epoch + 1 < EPOCHS and _close(value, want[epoch + 1], rel=1e-6, abs_=1e-12) and value != lr:
+            fail(f"{en_case}: history['lr'][{epoch}] is {value:.6g}, the rate after scheduler.step(); epoch {epoch} "
+                 f"trained with {lr:.6g}: record optimizer.param_groups[0]['lr'] when the epoch starts",
+                 f"{ko_case}: history['lr'][{epoch}]가 scheduler.step() 뒤의 학습률 {value:.6g}입니다. {epoch}번째 에폭은 "
+                 f"{lr:.6g}로 학습했습니다. 에폭을 시작할 때 optimizer.param_groups[0]['lr']을 기록하세요")
+        fail(f"{en_case}: history['lr'][{epoch}] is {value:.6g}, expected {lr:.6g} ({expected_lr_en}). Step the "
+             f"scheduler once per epoch, after validation, not inside the batch loop ({n_batches} batches per epoch "
+             "here)",
+             f"{ko_case}: history['lr'][{epoch}]가 {value:.6g}인데 {lr:.6g}이어야 합니다 ({expected_lr_ko}). 스케줄러는 "
+             f"배치 반복문 안이 아니라 에폭마다 한 번, 검증이 끝난 뒤 step 하세요 (여기서는 에폭마다 배치 {n_batches}개)")
+    if not _params_equal(g["params"], e["params"]):
+        largest = _largest_difference(g["params"], e["params"])
+        fail(f"{en_case}: the learning rates in history are right, but the parameters after fit differ from those of the "
+             f"expected run (largest difference {largest:.3g}): the epochs did not train with those rates. Step the "
+             "scheduler once per epoch, after validation; if train_one_epoch loses points, fix it first",
+             f"{ko_case}: history의 학습률은 맞지만 fit 후 파라미터가 기대 실행과 다릅니다 (가장 큰 차이 {largest:.3g}). "
+             "에폭들이 그 학습률로 학습하지 않았습니다. 스케줄러는 에폭마다 한 번, 검증 뒤에 step 하세요. "
+             "train_one_epoch가 점수를 잃었다면 그것부터 고치세요")
+
+
+STEP = {"dropout": 0.0, "start_mode": "eval", "lr": LR, "scheduler": "step"}
+
+
+@pytest.mark.points(2, item="fit.scheduler")
+def test_fit_step_scheduler(student, reference, rng, device):
+    battery = _battery(rng, [_fit_case(671, 14, 4, 81, **STEP), _fit_case(672, 10, 3, 82, **STEP)],
+                       _random_fit_case(**STEP), 1)
+    got, expected = _run_fit(student, reference, battery, device)
+    for case, g, e in zip(battery, got, expected):
+        _expect_schedule(case, g, e, f"StepLR(step_size=1, gamma=0.5) from lr {LR}",
+                         f"시작 lr {LR}의 StepLR(step_size=1, gamma=0.5)")
+
+
+PLATEAU = {"dropout": 0.0, "start_mode": "eval", "lr": 0.5, "scheduler": "plateau", "flip_val": True}
+
+
+def _plateau_case(gen_tag, n, batch, seed):
+    return _case(fixed_generator(gen_tag), n_train=n, batch=batch, n_val=n, val_batch=batch, seed=seed, **PLATEAU)
+
+
 @pytest.mark.points(2, item="fit.plateau")
-def test_fit_plateau_scheduler(student, rng, seed, device):
-    s, _ = _runs(student, None, rng, seed, device, lr=LR, scheduler="plateau")
-    history = _fit_plateau(s, student, device)
-    _expect_history(history, keys=("lr", "val_loss"))
-    scheds = _scheduler_checks(s.log(), history)
-    for epoch, entry in enumerate(scheds):
-        given, val_loss = entry[1], history["val_loss"][epoch]
-        ensure(math.isclose(given, val_loss, rel_tol=1e-5, abs_tol=1e-7),
-               f"ReduceLROnPlateau.step() got {given:.6g} after epoch {epoch}, but that epoch's validation loss is "
-               f"{val_loss:.6g}: give it the validation loss, scheduler.step(val_loss)",
-               f"{epoch}번째 에폭 뒤 ReduceLROnPlateau.step()이 {given:.6g}를 받았는데 그 에폭의 검증 손실은 "
-               f"{val_loss:.6g}입니다. 검증 손실을 넘기세요: scheduler.step(val_loss)")
-    for epoch, value in enumerate(history["lr"]):
-        expected = LR * 0.5 ** max(0, epoch - 1)  # this plateau scheduler never sees an improvement
-        ensure(math.isclose(value, expected, rel_tol=1e-6),
-               f"history['lr'][{epoch}] is {value:.6g}, expected {expected:.6g} (the learning rate epoch {epoch} "
-               "trained with)",
-               f"history['lr'][{epoch}]가 {value:.6g}인데 {expected:.6g}이어야 합니다 ({epoch}번째 에폭이 학습에 쓴 학습률)")
+def test_fit_plateau_scheduler(student, reference, rng, device):
+    battery = _battery(rng, [_plateau_case(681, 14, 4, 91), _plateau_case(682, 20, 6, 92)],
+                       _random_fit_case(**PLATEAU), 1)
+    got, expected = _run_fit(student, reference, battery, device)
+    for case, g, e in zip(battery, got, expected):
+        _expect_schedule(case, g, e, "ReduceLROnPlateau(factor=0.5, patience=0) given the validation loss of each "
+                         "epoch: scheduler.step(val_loss)",
+                         "에폭마다 검증 손실을 받은 ReduceLROnPlateau(factor=0.5, patience=0): scheduler.step(val_loss)")

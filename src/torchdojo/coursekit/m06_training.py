@@ -1,47 +1,74 @@
 """Helpers the 06_training grader runs inside the student's worker (nothing here is secret).
 
-A `Rig` is one small classification set-up built in the worker from the grader's data:
+A `Rig` is one small classification set-up built in the worker from the scorer's data: a
+`ProbeNet` (Linear -> ReLU -> Dropout -> Linear), two `DataLoader`s that each own a
+`torch.Generator` (iterating them never touches torch's global generator), a plain
+`nn.CrossEntropyLoss`, a plain `torch.optim.SGD` and optionally a real scheduler (`StepLR`
+or `ReduceLROnPlateau`). Nothing the student receives records anything about itself.
 
-- `RecordingNet`: Linear -> ReLU -> Dropout -> Linear that logs every forward
-  (`self.training`, `torch.is_grad_enabled()`, batch size);
-- gradient hooks on every parameter that log every backward pass and whether `.grad`
-  still held an earlier batch's gradient when it began (accumulation);
-- `RecordingSGD` (a real `torch.optim.SGD`) that logs every `zero_grad()` and every
-  `step()`, with the learning rate and whether the gradients it steps with are exactly
-  those of the latest backward pass ("ok"), missing ("none"), zeroed ("zero") or
-  something else ("mixed", e.g. accumulated);
-- `RecordingLoss` (a real `nn.CrossEntropyLoss`) that logs every loss value and batch size;
-- optionally `RecordingStepLR` / `RecordingPlateau` (real schedulers) that log every
-  `step()` and the metric `ReduceLROnPlateau` was given.
+`run_cases(kind, fn, cases, device)` builds one rig per case, seeds torch's generator and the
+loaders' generators from the case's seed (so dropout masks and shuffling agree between the
+student's worker and the reference's), calls `fn` (the student's or the reference's
+`train_one_epoch`, `evaluate` or `fit`) and returns plain data: what `fn` returned, the
+parameters after it, the parameters before it. The scorer compares those values with the
+reference's on the same case; that is where every point comes from.
 
-`rig_parts(rig)` hands the pieces to the student's functions, `rig_log(rig)` returns the
-log as plain data (tuples), `rig_params(rig)` the parameters' values.
+One rule has no value outcome: `evaluate` must run under `torch.no_grad()`. For it the
+`ProbeNet` counts its forward passes, and those with gradient tracking on, in a record kept in
+this module's private state under a random token the scorer chose (never an attribute of the
+model, the loaders, the loss or the optimizer). The scorer backs it with a static check of
+the student's source; the two together are a deterrent, not a proof.
+
+`run_variant` (reference's worker only) replays known mistakes, so a failure message can name
+the cause.
+
+`make_rig`, `rig_parts`, `rig_params` and `rig_has_grads` stay for graders that build a rig
+themselves.
 """
 
 from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+# token -> {"forwards": n, "with_grad": m}; model -> token. Module-private, never on an object
+# that the student's code receives.
+_PROBES: dict[str, dict[str, int]] = {}
+_TOKEN_OF: "weakref.WeakKeyDictionary[nn.Module, str]" = weakref.WeakKeyDictionary()
 
-class RecordingNet(nn.Module):
-    """A tiny classifier; `log` (shared with its rig) gets one entry per forward."""
 
-    def __init__(self, in_features: int, hidden: int, classes: int, dropout: float, log: list):
+def _note_forward(model: nn.Module) -> None:
+    token = _TOKEN_OF.get(model)
+    record = _PROBES.get(token) if token is not None else None
+    if record is not None:
+        record["forwards"] += 1
+        if torch.is_grad_enabled():
+            record["with_grad"] += 1
+
+
+class ProbeNet(nn.Module):
+    """A tiny classifier with dropout (so train and eval mode give different values)."""
+
+    def __init__(self, in_features: int, hidden: int, classes: int, dropout: float):
         super().__init__()
         self.fc1 = nn.Linear(in_features, hidden)
         self.drop = nn.Dropout(dropout)
         self.fc2 = nn.Linear(hidden, classes)
-        self._log = log
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._log.append(("forward", bool(self.training), bool(torch.is_grad_enabled()), int(x.shape[0])))
+        _note_forward(self)
         return self.fc2(self.drop(torch.relu(self.fc1(x))))
 
 
-class RecordingLoss(nn.CrossEntropyLoss):
-    """`nn.CrossEntropyLoss` that logs every value it returns and the batch size."""
+RecordingNet = ProbeNet  # the former name
+
+
+class _RecordingLoss(nn.CrossEntropyLoss):
+    """Reference side only: keeps each batch's loss and size for the scorer's messages."""
 
     def __init__(self, log: list):
         super().__init__()
@@ -49,122 +76,51 @@ class RecordingLoss(nn.CrossEntropyLoss):
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # noqa: A002
         loss = super().forward(input, target)
-        self._log.append(("loss", float(loss.detach()), int(target.shape[0])))
+        self._log.append((float(loss.detach()), int(target.shape[0])))
         return loss
 
 
-class RecordingSGD(torch.optim.SGD):
-    """`torch.optim.SGD` that logs zero_grad() and step() (see the module docstring)."""
-
-    def __init__(self, params, rig: "Rig", **kwargs):  # type: ignore[no-untyped-def]
-        self._rig = None
-        super().__init__(params, **kwargs)
-        self._rig = rig
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        if self._rig is not None:
-            self._rig.log.append(("zero_grad",))
-        super().zero_grad(set_to_none=set_to_none)
-
-    def step(self, closure=None):  # type: ignore[no-untyped-def]
-        if self._rig is not None:
-            self._rig.log.append(("step", self._rig.grad_state(), float(self.param_groups[0]["lr"])))
-        return super().step(closure)
-
-
-class RecordingStepLR(torch.optim.lr_scheduler.StepLR):
-    def __init__(self, optimizer, rig: "Rig", **kwargs):  # type: ignore[no-untyped-def]
-        self._rig = None
-        super().__init__(optimizer, **kwargs)
-        self._rig = rig
-
-    def step(self, epoch=None):  # type: ignore[no-untyped-def]
-        if self._rig is not None:
-            self._rig.log.append(("sched", None))
-        if epoch is None:
-            return super().step()
-        return super().step(epoch)
-
-
-class RecordingPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
-    def __init__(self, optimizer, rig: "Rig", **kwargs):  # type: ignore[no-untyped-def]
-        self._rig = None
-        super().__init__(optimizer, **kwargs)
-        self._rig = rig
-
-    def step(self, metrics, epoch=None):  # type: ignore[no-untyped-def, override]
-        if self._rig is not None:
-            try:
-                value = float(metrics)
-            except Exception:
-                value = float("nan")
-            self._rig.log.append(("sched", value))
-        if epoch is None:
-            return super().step(metrics)
-        return super().step(metrics, epoch)
-
-
 class Rig:
-    """Model, loaders, loss, optimizer and scheduler of one check, all recording into `log`."""
+    """Model, loaders, loss, optimizer and scheduler of one case."""
 
-    def __init__(self, x_train, y_train, x_val, y_val, *, seed: int, device: str, batch_size: int,
+    def __init__(self, x_train, y_train, x_val, y_val, *, seed: int, device: str, batch_size: int,  # type: ignore[no-untyped-def]
                  classes: int = 3, hidden: int = 8, dropout: float = 0.0, lr: float = 0.1,
-                 momentum: float = 0.0, scheduler: str | None = None, start_mode: str = "eval"):
-        self.log: list[tuple] = []
-        torch.manual_seed(seed)
-        self.model = RecordingNet(x_train.shape[1], hidden, classes, dropout, self.log).to(device)
+                 momentum: float = 0.0, scheduler: str | None = None, start_mode: str = "eval",
+                 shuffle: bool = False, val_batch_size: int | None = None, token: str | None = None,
+                 record_losses: bool = False):
+        self.seed = int(seed)
+        torch.manual_seed(self.seed)
+        self.model = ProbeNet(x_train.shape[1], hidden, classes, dropout).to(device)
         self.model.train(start_mode == "train")
         self.params = list(self.model.parameters())
-        self._last = [None] * len(self.params)
-        self._seen: set[int] = set()
-        self._pass: list = ["backward", True]
-        for i, p in enumerate(self.params):
-            p.register_hook(self._hook(i))
-        self.train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=False)
-        self.val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=batch_size, shuffle=False)
-        self.loss_fn = RecordingLoss(self.log)
-        self.optimizer = RecordingSGD(self.params, self, lr=lr, momentum=momentum)
+        self.initial = [p.detach().clone() for p in self.params]
+        self.train_gen = torch.Generator()
+        self.val_gen = torch.Generator()
+        self.train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=shuffle,
+                                       generator=self.train_gen)
+        self.val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=val_batch_size or batch_size,
+                                     shuffle=False, generator=self.val_gen)
+        self.losses: list = []
+        self.loss_fn = _RecordingLoss(self.losses) if record_losses else nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.SGD(self.params, lr=lr, momentum=momentum)
         if scheduler == "step":
-            self.scheduler = RecordingStepLR(self.optimizer, self, step_size=1, gamma=0.5)
+            self.scheduler: Any = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=1, gamma=0.5)
         elif scheduler == "plateau":
-            # no loss ever counts as better than the first (abs threshold 1e9), so from the second
-            # epoch on the rate halves after every epoch: a schedule that does not depend on the data
-            self.scheduler = RecordingPlateau(self.optimizer, self, mode="min", factor=0.5, patience=0,
-                                              threshold=1e9, threshold_mode="abs")
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, mode="min", factor=0.5,
+                                                                        patience=0, threshold=0.0)
         else:
             self.scheduler = None
+        self.token = token
+        if token is not None:
+            _PROBES[token] = {"forwards": 0, "with_grad": 0}
+            _TOKEN_OF[self.model] = token
+        self.reseed()
 
-    def _hook(self, i: int):  # type: ignore[no-untyped-def]
-        def hook(grad: torch.Tensor) -> None:
-            if not self._seen or i in self._seen:  # a new backward pass begins
-                self._seen = set()
-                self._pass = ["backward", True]  # True: every .grad was empty when it began
-                self.log.append(self._pass)
-            self._seen.add(i)
-            old = self.params[i].grad
-            if old is not None and bool(old.detach().ne(0).any()):
-                self._pass[1] = False
-            self._last[i] = grad.detach().clone()
-
-        return hook
-
-    def grad_state(self) -> str:
-        """How the gradients a step() is about to use relate to the latest backward pass."""
-        states = set()
-        for p, last in zip(self.params, self._last):
-            g = p.grad
-            if g is None:
-                states.add("none")
-            elif not bool(g.detach().ne(0).any()) and last is not None and bool(last.ne(0).any()):
-                states.add("zero")
-            elif last is not None and torch.allclose(g.detach(), last, rtol=1e-5, atol=1e-7):
-                states.add("ok")
-            else:
-                states.add("mixed")
-        for state in ("none", "zero", "mixed"):
-            if state in states:
-                return state
-        return "ok"
+    def reseed(self) -> None:
+        """Dropout masks and loader order from the case's seed, the same in every worker."""
+        torch.manual_seed(self.seed + 1)
+        self.train_gen.manual_seed(self.seed + 2)
+        self.val_gen.manual_seed(self.seed + 3)
 
 
 def make_rig(x_train, y_train, x_val, y_val, **kwargs) -> Rig:  # type: ignore[no-untyped-def]
@@ -176,13 +132,79 @@ def rig_parts(rig: Rig) -> tuple:
     return rig.model, rig.train_loader, rig.val_loader, rig.loss_fn, rig.optimizer, rig.scheduler
 
 
-def rig_log(rig: Rig) -> list[tuple]:
-    return [tuple(entry) for entry in rig.log]
-
-
 def rig_params(rig: Rig) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in rig.params]
+    return [p.detach().to("cpu", copy=True) for p in rig.params]
 
 
 def rig_has_grads(rig: Rig) -> bool:
     return any(p.grad is not None and bool(p.grad.ne(0).any()) for p in rig.params)
+
+
+def _call(kind: str, fn: Callable, rig: Rig, device: str, epochs: int) -> Any:
+    if kind == "train":
+        return fn(rig.model, rig.train_loader, rig.loss_fn, rig.optimizer, device)
+    if kind == "evaluate":
+        return fn(rig.model, rig.val_loader, rig.loss_fn, device)
+    if kind == "fit":
+        extra = {"scheduler": rig.scheduler} if rig.scheduler is not None else {}
+        return fn(rig.model, rig.train_loader, rig.val_loader, epochs=epochs, optimizer=rig.optimizer,
+                  loss_fn=rig.loss_fn, device=device, **extra)
+    raise ValueError(kind)
+
+
+def run_cases(kind: str, fn: Callable, cases: list[dict], device: str, epochs: int = 3,
+              record_losses: bool = False) -> list[dict]:
+    """One fresh rig per case; `fn` runs on it; plain data comes back (see the module docstring)."""
+    out = []
+    for case in cases:
+        rig = Rig(*case["data"], device=device, record_losses=record_losses, **case["options"])
+        try:
+            result = _call(kind, fn, rig, device, epochs)
+            probe = dict(_PROBES[rig.token]) if rig.token is not None else None
+        finally:
+            if rig.token is not None:
+                _PROBES.pop(rig.token, None)
+        out.append({"result": result, "params": rig_params(rig), "initial": [t.cpu() for t in rig.initial],
+                    "probe": probe, "has_grads": rig_has_grads(rig), "losses": list(rig.losses)})
+    return out
+
+
+# -- known mistakes, replayed in the reference's worker for messages only ------------------
+
+def _train_variant(model, loader, loss_fn, optimizer, device, *, zero_grad=True, train_mode=True):  # type: ignore[no-untyped-def]
+    model.train(train_mode)
+    total, count = 0.0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
+
+def _evaluate_variant(model, loader, loss_fn, device, *, eval_mode=True):  # type: ignore[no-untyped-def]
+    model.train(not eval_mode)
+    total, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(x)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            count += len(x)
+    return total / count, correct / count
+
+
+VARIANTS: dict[str, Callable] = {
+    "no_zero_grad": lambda *a: _train_variant(*a, zero_grad=False),
+    "eval_mode_training": lambda *a: _train_variant(*a, train_mode=False),
+    "train_mode_evaluate": lambda *a: _evaluate_variant(*a, eval_mode=False),
+}
+
+
+def run_variant(kind: str, variant: str, cases: list[dict], device: str) -> list[dict]:
+    return run_cases(kind, VARIANTS[variant], cases, device)
