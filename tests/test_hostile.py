@@ -83,7 +83,7 @@ def processes_with(marker: str) -> list[int]:
     ("import os; os._exit(0)", "exit code 0"),
     ("raise KeyboardInterrupt", "KeyboardInterrupt"),
     ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "SIGKILL"),
-    ("import ctypes; ctypes.string_at(0)", "segmentation fault"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "segmentation fault"),
     ("def again(n):\n    return again(n + 1)\nreturn again(0)", "infinite recursion"),
 ], ids=["sys.exit", "exit", "os._exit", "KeyboardInterrupt", "signal-self", "segfault", "recursion"])
 def test_ending_the_process(hostile_scorer, tmp_path, body, words):
@@ -171,12 +171,15 @@ def test_printing_gigabytes(hostile_scorer, tmp_path):
 # -- cheats -----------------------------------------------------------------------------
 
 def test_patching_comparisons_changes_nothing(hostile_scorer, tmp_path):
+    # written past the static tampering check (which would cost the whole module): this tests
+    # that the scorer's comparisons do not depend on anything the worker can patch
     body = """
         import torch, pytest
-        torch.allclose = lambda *a, **k: True
-        torch.equal = lambda *a, **k: True
-        torch.testing.assert_close = lambda *a, **k: None
-        torch.Tensor.__eq__ = lambda self, other: torch.tensor(True)
+        lib = torch
+        setattr(lib, "allclose", lambda *a, **k: True)
+        setattr(lib, "equal", lambda *a, **k: True)
+        setattr(lib.testing, "assert_close", lambda *a, **k: None)
+        setattr(lib.Tensor, "__eq__", lambda self, other: torch.tensor(True))
         pytest.approx = lambda expected, **k: expected
         return torch.zeros(len(col), len(row))
     """
@@ -202,11 +205,14 @@ def test_tensor_subclass_is_not_trusted(hostile_scorer, tmp_path):
 
 
 def test_stack_and_gc_hold_no_expected_values(hostile_scorer, tmp_path):
+    # written past the static tampering check: this tests what the worker's memory holds
     body = """
-        import gc, inspect, torch
+        import importlib, torch
+        load = getattr(importlib, "import_" + "module")
+        gc, inspect = load("g" + "c"), load("in" + "spect")
         n, m = len(col), len(row)
         for frame in inspect.stack():
-            for value in frame.frame.f_locals.values():
+            for value in getattr(frame.frame, "f_" + "locals").values():
                 if isinstance(value, torch.Tensor) and value.shape == (n, m):
                     return value
         for obj in gc.get_objects():

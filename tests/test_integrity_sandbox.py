@@ -259,3 +259,18 @@ def test_environment_allow_list_unit():
     assert env["PATH"] == "/bin" and env["LC_ALL"] == "C.UTF-8" and env["PYTHONHASHSEED"] == "0"
     assert env["HOME"] == env["TMPDIR"] == "/scratch" and env["OMP_NUM_THREADS"] == "1"
     assert "GITHUB_TOKEN" not in env
+
+
+# -- sizes in reports -------------------------------------------------------------------------
+
+def test_megabyte_exception_class_name_is_capped_in_the_report(scorer, tmp_path):
+    sub = _submission(tmp_path, '''
+def pairwise_sum(col, row):
+    raise type("Boom" * 250_000, (ValueError,), {})("m" * 1_000_000 + "\\udc80")
+''')
+    report = scorer.score(sub, [MODULE])
+    target = _items(report)["pairwise_sum"]
+    assert target.score == 0 and "Boom" in target.message
+    assert len(target.message) < 6000, len(target.message)
+    assert "\udc80" not in target.message
+    target.message.encode("utf-8")

@@ -111,11 +111,14 @@ def available_tier() -> str:
 def describe(tier: str) -> str:
     from .memory import memory_bound
 
-    memory = memory_bound(tier)
+    own = drop_uid(tier, NOBODY) is not None
+    processes = "at most 64 processes (own uid)" if own else ("at most 256 processes" if tier == "namespaces" else
+                                                             "no process cap (shared uid)")
+    bounds = f"memory: {memory_bound(tier)}; {processes}"
     if tier == "namespaces":
         who = "an unprivileged uid per worker" if os.getuid() == 0 else "user namespace"
         return (f"namespaces (pid, net, mount, ipc, uts; {who}; hidden graders/reference; tmpfs scratch; "
-                f"allow-listed environment) + rlimits; memory: {memory}")
-    who = "an unprivileged uid per worker, " if drop_uid(tier, NOBODY) is not None else ""
+                f"allow-listed environment) + rlimits; {bounds}")
+    who = "an unprivileged uid per worker, " if own else ""
     return (f"basic ({who}process group, rlimits, scratch copy, network audit hook, allow-listed environment; "
-            f"no namespaces on this machine); memory: {memory}")
+            f"no namespaces on this machine); {bounds}")

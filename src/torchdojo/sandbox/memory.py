@@ -26,10 +26,9 @@ def supported() -> bool:
 def memory_bound(tier: str) -> str:
     """Which bound applies to a worker's memory, in words (for the report's isolation field)."""
     if supported():
-        return ("all processes of a worker together (resident memory of its process tree, summed by the "
-                "scorer and killed over the limit) + an address-space cap per process; at most "
-                "64 processes per worker" + (" (own uid)" if os.getuid() == 0 or tier == "namespaces" else ""))
-    return "address-space cap per process only (no /proc here to sum a process tree)"
+        return ("all processes of a worker together (resident memory of its whole process tree, summed by "
+                "the scorer, every process killed over the limit) + an address-space cap per process")
+    return "an address-space cap per process only (no /proc here to sum a process tree)"
 
 
 def _read(path: str) -> bytes | None:

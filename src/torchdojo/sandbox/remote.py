@@ -332,12 +332,19 @@ class RemoteModule:
             return wire.load_answer(frame, handle=lambda info: self._handle(session, info), tensor_meta=TensorMeta)
         except wire.BadAnswer as bad:
             self._kill(session)
-            raise StudentError({"type": "RefusedAnswer", "message": f"the grader refused the answer: {bad}"},
-                               what) from None
+            raise self._refused(what, str(bad)) from None
         except Exception as exc:  # MemoryError and the like: the answer is the problem, never the scorer
             self._kill(session)
-            raise StudentError({"type": "RefusedAnswer", "message": f"the grader could not read the answer "
-                                f"({type(exc).__name__})"}, what) from None
+            raise self._refused(what, f"it could not be read ({type(exc).__name__})") from None
+
+    def _refused(self, what: str, reason: str) -> WorkerProblem:
+        """An answer that breaks the format or a limit: the grader refuses it, the item gets nothing."""
+        return WorkerProblem(
+            f"the grader refused the answer your code sent while {what}: {reason} "
+            "(only plain values cross: tensors with their values, numbers, strings, containers)",
+            ko=f"{what} 중 코드가 보낸 답을 채점기가 받지 않았습니다: 값이 없는 텐서, 허용되지 않는 자료형, "
+               "크기 제한을 넘는 값은 받을 수 없습니다",
+            detail={"kind": "refused", "reason": reason})
 
     def _wait_within_memory(self, session: _Session, deadline: float, what: str) -> None:
         """Wait until the answer starts to arrive; meanwhile the worker's process tree must stay
