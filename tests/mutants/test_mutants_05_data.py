@@ -98,6 +98,21 @@ MUTANTS = [
                 x = self.features[i]
                 return (self.transform(x) if self.transform else x), self.labels[i]
     """),
+    Mutant("bounds_check_off_by_one", M, loses=("PairDataset", "PairDataset.transform", "PairDataset.index_error"),
+           why="IndexError already at the last index (i >= len - 1)", code="""
+        class PairDataset(Dataset):
+            def __init__(self, features, labels, transform=None):
+                self.features, self.labels, self.transform = features, labels, transform
+
+            def __len__(self):
+                return len(self.features)
+
+            def __getitem__(self, i):
+                if i >= len(self.features) - 1:
+                    raise IndexError(i)
+                x = self.features[i]
+                return (self.transform(x) if self.transform else x), self.labels[i]
+    """),
     # -- ImageFolderDataset -----------------------------------------------------------------
     Mutant("classes_unsorted", M, loses=("ImageFolderDataset",), why="classes not sorted by name", code="""
         _Base = ImageFolderDataset
@@ -174,6 +189,28 @@ MUTANTS = [
                 image = Image.open(path).convert("RGB")
                 return (self.transform(image) if self.transform else image), label
     """),
+    Mutant("classes_sorted_ignoring_case", M, loses=("ImageFolderDataset",),
+           why="classes sorted by name (case-insensitive order is another order)", code="""
+        _Base = ImageFolderDataset
+
+        class ImageFolderDataset(_Base):
+            def __init__(self, root, transform=None):
+                super().__init__(root, transform)
+                self.classes = sorted(self.classes, key=str.lower)
+                self.samples = [(path, label) for label, name in enumerate(self.classes)
+                                for path in sorted((Path(root) / name).glob("*.png"))]
+    """),
+    Mutant("rgba_kept", M, loses=IMAGE_ITEMS, why="only grayscale converted: RGBA keeps 4 channels", code="""
+        _Base = ImageFolderDataset
+
+        class ImageFolderDataset(_Base):
+            def __getitem__(self, i):
+                path, label = self.samples[i]
+                image = Image.open(path)
+                if image.mode == "L":
+                    image = image.convert("RGB")
+                return (self.transform(image) if self.transform else self.to_tensor(image)), label
+    """),
     # -- make_loaders -----------------------------------------------------------------------
     Mutant("overlap", M, loses=("make_loaders",), why="train and val overlap (train on the whole dataset)", code="""
         def make_loaders(dataset, val_fraction, batch_size, seed):
@@ -236,6 +273,42 @@ MUTANTS = [
                                               generator=torch.Generator().manual_seed(seed))
             return (DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=n_train % batch_size > 0),
                     DataLoader(val_set, batch_size=batch_size, shuffle=False))
+    """),
+    Mutant("loader_forgery", M, loses=("make_loaders.shuffle",),
+           why="forgery: a DataLoader subclass that shuffles once and replays the same batches every epoch", code="""
+        class ReplayLoader(DataLoader):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.batches = list(super().__iter__())
+
+            def __iter__(self):
+                return iter(self.batches)
+
+        def make_loaders(dataset, val_fraction, batch_size, seed):
+            n_val = int(len(dataset) * val_fraction)
+            train_set, val_set = random_split(dataset, [len(dataset) - n_val, n_val],
+                                              generator=torch.Generator().manual_seed(seed))
+            return (ReplayLoader(train_set, batch_size=batch_size, shuffle=True),
+                    DataLoader(val_set, batch_size=batch_size, shuffle=False))
+    """),
+    Mutant("lists_of_batches", M, loses=("make_loaders", "make_loaders.shuffle"),
+           why="forgery: lists of batches that pretend to be loaders", code="""
+        def make_loaders(dataset, val_fraction, batch_size, seed):
+            n_val = int(len(dataset) * val_fraction)
+            train_set, val_set = random_split(dataset, [len(dataset) - n_val, n_val],
+                                              generator=torch.Generator().manual_seed(seed))
+            return (list(DataLoader(train_set, batch_size=batch_size, shuffle=True)),
+                    list(DataLoader(val_set, batch_size=batch_size, shuffle=False)))
+    """),
+    Mutant("split_in_order", M, loses=("make_loaders",), why="first samples for training, the rest for validation",
+           code="""
+        from torch.utils.data import Subset
+
+        def make_loaders(dataset, val_fraction, batch_size, seed):
+            n_val = int(len(dataset) * val_fraction)
+            n_train = len(dataset) - n_val
+            return (DataLoader(Subset(dataset, range(n_train)), batch_size=batch_size, shuffle=True),
+                    DataLoader(Subset(dataset, range(n_train, len(dataset))), batch_size=batch_size))
     """),
     # -- correct alternatives ---------------------------------------------------------------
     alternative("explicit_lists", M, why="lists, int labels, os.listdir + sorted, glob paths, manual to_tensor",
@@ -310,6 +383,35 @@ MUTANTS = [
             train_idx, val_idx = order[: n - n_val], order[n - n_val:]
             train_loader = DataLoader(dataset, batch_size=batch_size, sampler=SubsetRandomSampler(train_idx))
             val_loader = DataLoader(Subset(dataset, val_idx), batch_size=batch_size, shuffle=False)
+            return train_loader, val_loader
+    """),
+    alternative("tutorial_pair_and_subset", M, why="PyTorch data tutorial's __getitem__ (torch.is_tensor(idx)), "
+                "no bounds check of its own; random_split of the indices, then torch.utils.data.Subset", code="""
+        from torch.utils.data import Subset
+
+        class PairDataset(Dataset):
+            def __init__(self, features, labels, transform=None):
+                self.features = features
+                self.labels = labels
+                self.transform = transform
+
+            def __len__(self):
+                return len(self.labels)
+
+            def __getitem__(self, idx):
+                if torch.is_tensor(idx):
+                    idx = idx.tolist()
+                sample = self.features[idx]
+                if self.transform:
+                    sample = self.transform(sample)
+                return sample, self.labels[idx]
+
+        def make_loaders(dataset, val_fraction, batch_size, seed):
+            n_val = int(len(dataset) * val_fraction)
+            generator = torch.Generator().manual_seed(seed)
+            train_idx, val_idx = random_split(range(len(dataset)), [len(dataset) - n_val, n_val], generator=generator)
+            train_loader = DataLoader(Subset(dataset, list(train_idx)), batch_size=batch_size, shuffle=True)
+            val_loader = DataLoader(Subset(dataset, list(val_idx)), batch_size=batch_size, shuffle=False)
             return train_loader, val_loader
     """),
 ]

@@ -50,3 +50,9 @@ class DescribeImage:
 
     def __repr__(self) -> str:
         return "DescribeImage()"
+
+
+def seed_worker(seed: int) -> None:
+    """Seed torch's global generator in the worker, so that a shuffling loader's order depends only
+    on the code (the scorer compares two epochs: a shuffling loader gives two different orders)."""
+    torch.manual_seed(int(seed))
