@@ -387,9 +387,13 @@ def validate_cmd(paths: tuple[Path, ...], strict: bool) -> None:
     "--bank", "bank_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
     help="채점 기준 퀴즈 파일/폴더 (기본: 퀴즈 폴더) / quiz files or folders to re-score against (default: the bank).",
 )
+@click.option("--items", "item_analysis", is_flag=True,
+              help="문항 분석 / item analysis: facility, upper-lower 27% discrimination, point-biserial, "
+                   "KR-20, distractors by group; flags negative discrimination.")
 @lang_option
 @_input_errors
-def report_cmd(files: tuple[Path, ...], fmt: str, quiz_id: str | None, bank_paths: tuple[Path, ...], lang: str | None) -> None:
+def report_cmd(files: tuple[Path, ...], fmt: str, quiz_id: str | None, bank_paths: tuple[Path, ...], lang: str | None,
+               item_analysis: bool) -> None:
     """여러 학생의 기록 집계 / Roll up record files (JSON lines from `quiz run --record`).
 
     \b
@@ -401,6 +405,9 @@ def report_cmd(files: tuple[Path, ...], fmt: str, quiz_id: str | None, bank_path
     Every record is RE-SCORED against the bank: its own score/correct fields are
     never used, and records that disagree with the bank (edited by hand) or name
     unknown questions are flagged (FILE:LINE on stderr, a column in the table).
+    --items adds the item analysis of each quiz (table; JSON: `analysis`);
+    with --format csv it prints the analysis table instead (sections quiz,
+    item, distractor).
     """
     records, problems = read_records(files)
     for problem in problems:
@@ -415,12 +422,30 @@ def report_cmd(files: tuple[Path, ...], fmt: str, quiz_id: str | None, bank_path
         click.echo(f"warning: skipped {problem}", err=True)
     for flagged in report.flagged:
         click.echo(f"warning: disagrees with the bank: {flagged}", err=True)
+    analyses = []
+    if item_analysis:
+        from torchdojo.quiz.analysis import analyse_records
+
+        analyses = analyse_records(records, known, quiz_id)
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        data = report.to_dict()
+        if item_analysis:
+            data["analysis"] = [a.to_dict() for a in analyses]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif fmt == "csv" and item_analysis:
+        from torchdojo.quiz.analysis import analysis_csv
+
+        click.echo(analysis_csv(analyses), nl=False)
     elif fmt == "csv":
         click.echo(render.report_csv(report), nl=False)
     else:
         render.report_table(render.Output(sys.stdout), report, lang or default_lang(), known)  # type: ignore[arg-type]
+        if item_analysis:
+            from torchdojo.quiz.analysis import format_analysis
+
+            for a in analyses:
+                click.echo()
+                click.echo(format_analysis(a, known[a.quiz], lang or default_lang()), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -292,20 +292,10 @@ def _iso(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def build_report(
-    records: list[Record],
-    problems: Iterable[RecordProblem] = (),
-    quiz: str | None = None,
-    bank: dict[str, Quiz] | None = None,
-) -> Report:
-    """Per-student scores (latest complete attempt per student and quiz) and per-question statistics.
-
-    Every record is re-scored against `bank` (quiz id -> Quiz); a record of a quiz the bank
-    lacks cannot be scored and is skipped with a problem.  What a record says about its own
-    score or correctness is never used: disagreements are listed in ``report.flagged``.
-    """
-    bank = bank or {}
-    report = Report(problems=list(problems))
+def _latest(records: list[Record], quiz: str | None, bank: dict[str, Quiz], report: Report,
+            ) -> tuple[dict[tuple[str, str], tuple[Record, Rescored]], Counter]:
+    """The latest complete attempt per (student, quiz), re-scored; attempts counted; problems and
+    flags added to `report`."""
     selected = [r for r in records if (quiz is None or r.quiz == quiz)]
     scored: list[tuple[Record, Rescored]] = []
     for record in selected:
@@ -330,7 +320,31 @@ def build_report(
         # the later timestamp wins; on a tie the line read later wins
         if key not in best or (record.timestamp, index) >= best[key][:2]:
             best[key] = (record.timestamp, index, record, rescored)
-    latest = {key: (value[2], value[3]) for key, value in best.items()}
+    return {key: (value[2], value[3]) for key, value in best.items()}, attempts
+
+
+def latest_attempts(records: list[Record], bank: dict[str, Quiz], quiz: str | None = None,
+                    ) -> dict[tuple[str, str], tuple[Record, Rescored]]:
+    """(student, quiz) -> the latest complete attempt and its re-scoring against `bank` (what
+    reports count; retry attempts and quizzes the bank lacks are left out)."""
+    return _latest(records, quiz, bank, Report())[0]
+
+
+def build_report(
+    records: list[Record],
+    problems: Iterable[RecordProblem] = (),
+    quiz: str | None = None,
+    bank: dict[str, Quiz] | None = None,
+) -> Report:
+    """Per-student scores (latest complete attempt per student and quiz) and per-question statistics.
+
+    Every record is re-scored against `bank` (quiz id -> Quiz); a record of a quiz the bank
+    lacks cannot be scored and is skipped with a problem.  What a record says about its own
+    score or correctness is never used: disagreements are listed in ``report.flagged``.
+    """
+    bank = bank or {}
+    report = Report(problems=list(problems))
+    latest, attempts = _latest(records, quiz, bank, report)
     for key in sorted(attempts):
         if key not in latest:
             report.incomplete_only.append(key)
