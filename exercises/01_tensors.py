@@ -56,11 +56,13 @@ def split_and_stack(x: torch.Tensor, n: int) -> torch.Tensor:
 def pairwise_sum(col: torch.Tensor, row: torch.Tensor) -> torch.Tensor:
     """TODO: 길이 N인 `col`과 길이 M인 `row`로 `out[i, j] = col[i] + row[j]`인 `[N, M]`
     텐서를 만드세요. 파이썬 반복문 없이 브로드캐스팅(broadcasting)으로: 차원을 하나씩
-    추가하면(`col[:, None]`, `unsqueeze`) 모양이 자동으로 맞춰집니다.
+    추가하면(`col[:, None]`, `unsqueeze`) 모양이 자동으로 맞춰집니다. `for`/`while`,
+    컴프리헨션, `map`은 이 함수가 부르는 보조 함수 안에 있어도 반복문으로 봅니다.
 
     TODO: from `col` ([N]) and `row` ([M]) build the [N, M] tensor with
     `out[i, j] = col[i] + row[j]`, by broadcasting and without Python loops: add a
     dimension to each (`col[:, None]`, `unsqueeze`) and let the shapes line up.
+    `for`/`while`, comprehensions and `map` count as loops, also in a helper it calls.
     """
     raise NotImplementedError
 

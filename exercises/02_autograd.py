@@ -25,14 +25,16 @@ def quadratic_grads(w: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, tor
     꺼져 있습니다. 입력을 직접 바꾸지 말고 `w.detach().clone().requires_grad_(True)`처럼
     기울기를 추적하는 잎 텐서 복사본을 만든 뒤, `l.backward()`를 호출하고 복사본의
     `.grad`를 돌려주세요. 결과는 입력과 모양이 같습니다 (w=4, x=3이면 72와 24).
-    값을 직접 써 넣지 마세요: 채점은 무작위 입력으로 합니다.
+    값이나 손으로 구한 도함수(`18 * w` 등)를 써 넣지 마세요: 채점은 무작위 입력으로 하고,
+    `backward()`(또는 `torch.autograd.grad`)를 쓰는지도 봅니다.
 
     TODO: compute the gradients `(dl/dw, dl/dx)` of `l = ((3w)^2 + (2x)^2).sum()` with
     `backward()`. `w` and `x` are float tensors of one shape (possibly 0-dim) that do not
     require grad. Leave the inputs unchanged: make leaf copies that track gradients
     (`w.detach().clone().requires_grad_(True)`), call `l.backward()` and return the copies'
-    `.grad`, shaped like the inputs (at w=4, x=3: 72 and 24). Do not type numbers in: the
-    grader uses random inputs.
+    `.grad`, shaped like the inputs (at w=4, x=3: 72 and 24). Do not type in numbers or
+    derivatives worked out by hand (`18 * w`): the grader uses random inputs and checks that
+    `backward()` (or `torch.autograd.grad`) does the work.
     """
     raise NotImplementedError
 

@@ -10,6 +10,8 @@ What is outcome-proof and what is a rule (README "How grading works"):
 - `flatten_images.view`, `numpy_view` (memory sharing): outcome. The result stays in the worker,
   the input is then changed in place by a value drawn here after the call (a trusted probe),
   the result is fetched and must show the change. A copy cannot, whatever it claims;
+  (`torch.asarray(arr)` copies a 0-dim array, so it loses on the 0-dim case: that is true, not a
+  grader quirk; `torch.from_numpy` and `torch.as_tensor` share in every case);
 - `pairwise_sum` "no Python loops": a rule, checked on the student's source here (static,
   the function and every helper it calls in the file), a deterrent rather than a proof.
 """
@@ -39,12 +41,19 @@ def _randn(gen, *shape, dtype=torch.float32):
     return torch.randn(*shape, generator=gen, dtype=dtype)
 
 
-def _expect(got, expected, en, ko, **kw):
-    """expect_tensor with a Korean name for the Korean message."""
+@contextmanager
+def _named(en, ko):
+    """Checks inside name the value `en`; their Korean messages get the Korean name `ko` instead."""
     try:
-        expect_tensor(got, expected, en, **kw)
+        yield
     except GradeFailure as failure:
         raise GradeFailure(failure.en, ko + failure.ko[len(en):] if failure.ko.startswith(en) else failure.ko) from None
+
+
+def _expect(got, expected, en, ko, **kw):
+    """expect_tensor with a Korean name for the Korean message."""
+    with _named(en, ko):
+        expect_tensor(got, expected, en, **kw)
 
 
 def _same(a, b):
@@ -60,6 +69,21 @@ def _delta(rng, shape, dtype=torch.float32):
         size = torch.randint(1, 5, shape, generator=rng)
     sign = torch.randint(0, 2, shape, generator=rng) * 2 - 1
     return (size * sign).to(dtype)
+
+
+@contextmanager
+def _input_changed(label, label_ko, name):
+    """The grader's in-place change of the input failed: the student's code changed the input itself."""
+    try:
+        yield
+    except StudentError as err:
+        if err.kind != "exception":
+            raise
+        fail(f"{label}: after your function returned, the grader could not change {name} in place "
+             f"({err.type_name}): your function changed {name} itself (its shape or its memory). Leave {name} as "
+             "it is and return a tensor that shares its memory",
+             f"{label_ko}: 함수가 끝난 뒤 채점기가 {name}을(를) 제자리에서 바꾸지 못했습니다 ({err.type_name}): 함수가 "
+             f"{name} 자체(모양이나 메모리)를 바꿨습니다. {name}은(는) 그대로 두고 그 메모리를 공유하는 텐서를 돌려주세요")
 
 
 # -- row_stats ------------------------------------------------------------------------------
@@ -88,7 +112,8 @@ def test_row_stats(student, reference, rng):
         label_ko = f"모양이 {list(x.shape)}인 x에 대한 row_stats(x)"
         got = student.row_stats(x)
         expected = reference.row_stats(x)
-        expect_sequence(got, 3, label)
+        with _named(label, label_ko):
+            expect_sequence(got, 3, label)
         names = (("row_sums (sum of each row)", "행 합계 row_sums"),
                  ("row_means (mean of each row)", "행 평균 row_means"),
                  ("row_stds (std of each row)", "행 표준편차 row_stds"))
@@ -200,8 +225,9 @@ def test_flatten_images_returns_view(student, reference, rng):
         x_remote = student.put(x)
         kept = student.call("flatten_images", x_remote, _keep=True, _what="calling flatten_images")
         delta = _delta(rng, x.shape)  # drawn only now, after the student's function returned
-        got = student.call(probes.add_in_place, x_remote, delta, kept,
-                           _what="changing x in place after flatten_images returned")
+        with _input_changed(label, label_ko, "x"):
+            got = student.call(probes.add_in_place, x_remote, delta, kept,
+                               _what="changing x in place after flatten_images returned")
         expected_then = reference.flatten_images(x)
         expected_now = reference.flatten_images(x + delta)
         if _same(got, expected_then):
@@ -269,7 +295,9 @@ def test_split_and_stack_not_divisible(student, rng):
     g = fixed_generator(5)
     fixed = [(_randn(g, 7, 3), 2), (_randn(g, 10, 2), 3), (_randn(g, 3, 2), 4), (_randn(g, 9), 6)]
     for x, n in cases(rng, fixed=fixed, random=_not_divisible_case, count=2):
-        with expect_student_raises("ValueError", f"split_and_stack(x of length {len(x)}, {n})") as raised:
+        label = f"split_and_stack(x of length {len(x)}, {n})"
+        with _named(label, f"길이가 {len(x)}인 x에 대한 split_and_stack(x, {n})"), \
+                expect_student_raises("ValueError", label) as raised:
             student.split_and_stack(x, n)
         ensure(bool(raised["message"].strip()),
                "split_and_stack: give the ValueError a message that says what is wrong",
@@ -328,7 +356,8 @@ def test_matmul_and_elementwise(student, reference, rng):
         shapes_ko = f"a의 모양 {list(a.shape)}, b의 모양 {list(b.shape)}"
         got = student.matmul_and_elementwise(a, b)
         expected = reference.matmul_and_elementwise(a, b)
-        expect_sequence(got, 2, f"matmul_and_elementwise(a, b) for {shapes}")
+        with _named(f"matmul_and_elementwise(a, b) for {shapes}", f"matmul_and_elementwise(a, b) ({shapes_ko})"):
+            expect_sequence(got, 2, f"matmul_and_elementwise(a, b) for {shapes}")
         if (_same(got[0], expected[1]) and _same(got[1], expected[0])) and not _same(got[0], expected[0]):
             fail(f"matmul_and_elementwise(a, b) for {shapes}: the two results are swapped: the first is a * b "
                  "(element-wise) and the second a @ b (matrix product). Return (a @ b, a * b) in that order",
@@ -369,8 +398,9 @@ def test_numpy_view(student, reference, rng):
         _expect(first, reference.numpy_view(arr), label, label_ko)
         dtype = torch.as_tensor(arr).dtype
         delta = _delta(rng, arr.shape, dtype)  # drawn only now, after the student's function returned
-        got = student.call(probes.add_in_place, arr_remote, delta, kept, _to_device=False,
-                           _what="changing the array in place after numpy_view returned")
+        with _input_changed(label, label_ko, "arr"):
+            got = student.call(probes.add_in_place, arr_remote, delta, kept, _to_device=False,
+                               _what="changing the array in place after numpy_view returned")
         if _same(got, first):
             fail(f"{label}: the tensor does not share memory with the array: after the call the grader changed "
                  "the array in place, and the tensor stayed as it was. torch.tensor(arr) (and np.array copies) make "

@@ -15,7 +15,8 @@ What is outcome-proof and what is a rule (README "How grading works"):
 - `detached`: outcome-proof. Same storage: the input is changed in place after the call by a value
   drawn here and the kept result must show it; no graph: gradients of (result * factor).sum()
   with respect to x's leaf and to the result itself, fetched through a probe, must not exist.
-  The worker's description only takes points away;
+  The worker's description only takes points away. `x.data` also scores full: it shares the storage
+  and carries no graph, so every outcome is that of `x.detach()` (it is the older spelling);
 - `predict`: values against the reference's eval-mode output of a model with Dropout and
   BatchNorm (outcome). `predict.no_grad`: gradients of the kept output with respect to the
   model's parameters must not exist (outcome); a graph built and then detached leaves no outcome,
@@ -71,12 +72,19 @@ def _close(a, b):
                                                                                   atol=1e-5)
 
 
-def _expect(got, expected, en, ko, **kw):
-    """expect_tensor with a Korean name for the Korean message."""
+@contextmanager
+def _named(en, ko):
+    """Checks inside name the value `en`; their Korean messages get the Korean name `ko` instead."""
     try:
-        expect_tensor(got, expected, en, **kw)
+        yield
     except GradeFailure as failure:
         raise GradeFailure(failure.en, ko + failure.ko[len(en):] if failure.ko.startswith(en) else failure.ko) from None
+
+
+def _expect(got, expected, en, ko, **kw):
+    """expect_tensor with a Korean name for the Korean message."""
+    with _named(en, ko):
+        expect_tensor(got, expected, en, **kw)
 
 
 def _tensor(got, en, ko):
@@ -90,16 +98,18 @@ def _shape_ko(shape):
 
 
 @contextmanager
-def _explain_scalar_backward(name):
+def _explain_scalar_backward(name, name_ko):
     """backward() of a loss that is not one number: say that the loss needs .sum()."""
     try:
         yield
     except StudentError as err:
         if err.is_a("RuntimeError") and "only for scalar outputs" in err.raw_message:
-            fail(f"{name}: backward() was called on a tensor with more than one value ({err.en}). The loss must be "
-                 "a single number: add .sum() before .backward()",
-                 f"{name}: 값이 여러 개인 텐서에서 backward()를 호출했습니다 ({err.ko}). 손실은 숫자 하나여야 "
-                 "합니다: .backward() 전에 .sum()을 붙이세요")
+            line = err.where[-1]["line"] if err.where else None
+            fail(f"{name}: backward() was called on a tensor with more than one value"
+                 + (f" (line {line})" if line else "") + ". The loss must be a single number: add .sum() before "
+                 ".backward()",
+                 f"{name_ko}: 값이 여러 개인 텐서에서 backward()를 호출했습니다" + (f" ({line}번째 줄)" if line else "")
+                 + ". 손실은 숫자 하나여야 합니다: .backward() 전에 .sum()을 붙이세요")
         raise
 
 
@@ -134,10 +144,11 @@ def test_quadratic_grads(student, reference, source, rng):
         shape, dtype = list(w.shape), str(w.dtype).removeprefix("torch.")
         label = f"quadratic_grads(w, x) for w and x of shape {shape} ({dtype})"
         label_ko = f"{_shape_ko(shape)} w, x ({dtype})에 대한 quadratic_grads(w, x)"
-        with _explain_scalar_backward(label):
+        with _explain_scalar_backward(label, label_ko):
             got = student.quadratic_grads(w, x)
         expected = reference.quadratic_grads(w, x)
-        expect_sequence(got, 2, label)
+        with _named(label, label_ko):
+            expect_sequence(got, 2, label)
         if _close(got[0], expected[1]) and _close(got[1], expected[0]) and not _close(got[0], expected[0]):
             fail(f"{label}: the two gradients are swapped; return (dl_dw, dl_dx) in that order",
                  f"{label_ko}: 두 기울기의 순서가 바뀌었습니다. (dl_dw, dl_dx) 순서로 돌려주세요")
@@ -163,7 +174,8 @@ def test_quadratic_grads_leaves_inputs(student, rng):
     for w, x in cases(rng, fixed=fixed, random=_quadratic_case, count=2):
         shape = list(w.shape)
         w_remote, x_remote = student.put(w), student.put(x)
-        with _explain_scalar_backward(f"quadratic_grads(w, x) for w and x of shape {shape}"):
+        with _explain_scalar_backward(f"quadratic_grads(w, x) for w and x of shape {shape}",
+                                      f"{_shape_ko(shape)} w, x에 대한 quadratic_grads(w, x)"):
             student.quadratic_grads(w_remote, x_remote)
         afters = student.call(probes.values, w_remote, x_remote, _what="reading w and x after quadratic_grads")
         for name, after, before in (("w", afters[0], w), ("x", afters[1], x)):
@@ -226,7 +238,8 @@ def test_accumulated_grads(student, reference, rng):
         label_ko = f"{_shape_ko(x.shape)} x에 대한 accumulated_grads(x, {times})"
         got = student.accumulated_grads(x, times)
         expected = reference.accumulated_grads(x, times)
-        expect_sequence(got, 2, label)
+        with _named(label, label_ko):
+            expect_sequence(got, 2, label)
         accumulated, after_zero = got
         if _close(accumulated, 2 * x) and _close(after_zero, 2 * x):
             fail(f"{label}: the first result is 2x, not 2x * {times}. Call backward() {times} times without "
@@ -294,8 +307,17 @@ def test_detached(student, rng):
                  f"{label_ko}: 결과가 아직 requires_grad입니다. requires_grad가 꺼진 x.detach()를 돌려주세요")
         # same storage: x changes in place by a value drawn only now; the kept result must show it
         delta = _delta(rng, x.shape, x.dtype)
-        got, x_after = student.call(probes.add_in_place, x_remote, delta, [kept, x_remote],
-                                    _what="changing x in place after detached returned")
+        try:
+            got, x_after = student.call(probes.add_in_place, x_remote, delta, [kept, x_remote],
+                                        _what="changing x in place after detached returned")
+        except StudentError as err:
+            if err.kind != "exception":
+                raise
+            fail(f"{label}: after your function returned, the grader could not change x in place ({err.type_name}): "
+                 "your function changed x itself (its shape or its memory). Leave x as it is: x.detach() returns "
+                 "a new tensor that shares x's memory",
+                 f"{label_ko}: 함수가 끝난 뒤 채점기가 x를 제자리에서 바꾸지 못했습니다 ({err.type_name}): 함수가 x 자체"
+                 "(모양이나 메모리)를 바꿨습니다. x는 그대로 두세요: x.detach()는 x의 메모리를 공유하는 새 텐서를 돌려줍니다")
         if _close(got, x):
             fail(f"{label}: the result does not share memory with x: after the call the grader changed x in "
                  "place and the result stayed as it was. x.detach() shares the storage; clone() and "
