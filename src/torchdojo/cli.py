@@ -323,5 +323,10 @@ main.add_command(release)
 main.add_command(new)
 main.add_command(dev)
 
+from .cli_report import regrade_diff, report  # noqa: E402
+
+main.add_command(report)
+main.add_command(regrade_diff)
+
 if __name__ == "__main__":
     main()
