@@ -267,6 +267,14 @@ MUTANTS = [
         def cross_entropy(logits, targets):
             return _LOSS(logits, targets)
     """),
+    Mutant("ce_obfuscated_lookup", M, loses=CE,
+           why="F.cross_entropy looked up by a computed name at call time (the static read misses it, the watch "
+               "in the worker sees the call)", code="""
+        import torch.nn.functional as F
+
+        def cross_entropy(logits, targets):
+            return getattr(F, "cross_" + "entropy")(logits, targets)
+    """),
     Mutant("mse_alias_before_watch", M, loses=("mse",), why="F.mse_loss imported under another name", code="""
         from torch.nn.functional import mse_loss as _sq
 
@@ -311,6 +319,13 @@ MUTANTS = [
 
             def zero_grad(self):
                 self.opt.zero_grad()
+    """),
+    Mutant("adam_obfuscated_subclass", M, loses=ADAM + ("ManualAdam.zero_grad",),
+           why="a subclass of torch.optim.Adam reached by a computed name (the static read misses it; the driver "
+               "sees a torch Adam object)", code="""
+        class ManualAdam(getattr(torch.optim, "Ad" + "am")):
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+                super().__init__(params, lr=lr, betas=betas, eps=eps)
     """),
     Mutant("none_as_zero", M, loses=("ManualAdam.skip_none",),
            why="a parameter whose .grad is None treated as a zero gradient: its momentum keeps moving it", code="""

@@ -118,6 +118,18 @@ def _torch_adam_watch() -> _Watch:
     return _Watch(targets)
 
 
+def _holds_torch_adam(opt: Any) -> int:
+    """1 when `opt` is, or directly holds, a torch.optim.Adam / AdamW object (a subclass or a wrapper)."""
+    kinds = tuple(k for k in (getattr(torch.optim, "Adam", None), getattr(torch.optim, "AdamW", None)) if k)
+    if isinstance(opt, kinds):
+        return 1
+    try:
+        values = list(vars(opt).values())
+    except TypeError:
+        return 0
+    return int(any(isinstance(v, kinds) for v in values))
+
+
 PART_TIME_INIT = (0.7, -0.4)
 PART_TIME_TARGET = (-0.5, 0.9)
 
@@ -165,7 +177,7 @@ def adam_run(opt_cls: Any, init: list[torch.Tensor], X: torch.Tensor, Y: torch.T
             opt.step()
             if step in wanted:
                 snapshots.append(torch.cat([p.detach().reshape(-1) for p in everything]).clone())
-    return {"trajectory": torch.stack(snapshots), "torch_adam": 0 if own else watch.calls}
+    return {"trajectory": torch.stack(snapshots), "torch_adam": 0 if own else watch.calls + _holds_torch_adam(opt)}
 
 
 def zero_grad_probe(opt_cls: Any, init: list[torch.Tensor], X: torch.Tensor, Y: torch.Tensor) -> dict:
@@ -190,7 +202,7 @@ def zero_grad_probe(opt_cls: Any, init: list[torch.Tensor], X: torch.Tensor, Y: 
         problem_loss(params, X, Y).backward()
     after = [p.grad.detach().clone() if p.grad is not None else None for p in params]
     return {"cleared": cleared, "after": after,
-            "torch_adam": 0 if opt_cls is torch.optim.Adam else watch.calls}
+            "torch_adam": 0 if opt_cls is torch.optim.Adam else watch.calls + _holds_torch_adam(opt)}
 
 
 def fresh_gradients(init: list[torch.Tensor], X: torch.Tensor, Y: torch.Tensor) -> list[torch.Tensor]:
