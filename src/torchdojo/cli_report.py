@@ -30,10 +30,12 @@ from .cli_common import library_errors
               help="CSV files in UTF-8 with a BOM, so Excel on Windows shows Korean names.")
 @click.option("--junitxml", "junit_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write JUnit XML (a suite per student, a case per item) for CI dashboards.")
+@click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Write one Markdown file per student (items, points, messages) into this folder.")
 @library_errors
 def report(journal: Path, html_path: Path | None, as_json: bool, lang: str | None, width: int | None,
            canvas_path: Path | None, roster_path: Path | None, assignment: str, per_module: bool, bom: bool,
-           junit_path: Path | None) -> None:
+           junit_path: Path | None, feedback_dir: Path | None) -> None:
     """The class at a glance from a `grade` journal: per module and item, who passes, scores,
     a histogram and the most common failure messages.
 
@@ -77,6 +79,11 @@ def report(journal: Path, html_path: Path | None, as_json: bool, lang: str | Non
 
         junit_path.write_text(junit_xml(reports), encoding="utf-8")
         click.echo(f"JUnit XML: {junit_path}", err=as_json)
+    if feedback_dir is not None:
+        from .classroom.feedback import write_feedback
+
+        files = write_feedback(reports, feedback_dir, lang)
+        click.echo(f"feedback: {len(files)} file(s) in {feedback_dir}", err=as_json)
 
 
 @click.command("regrade-diff")
