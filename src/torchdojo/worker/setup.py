@@ -180,7 +180,8 @@ def isolate_filesystem(scratch: str, size_bytes: int, hidden: list[str], shared:
     keep = {}
     covered = [p for p in SHARED_WRITABLE if os.path.isdir(p) and not os.path.islink(p)]
     # Python itself may live under /tmp too (a checkout there with its .venv): keep it visible
-    interpreter = [p for p in python_paths() if any(p == c or p.startswith(c + os.sep) for c in covered)]
+    # (strictly below: a script run from /tmp puts /tmp itself on sys.path, and /tmp must stay private)
+    interpreter = [p for p in python_paths() if any(p.startswith(c + os.sep) for c in covered)]
     for path in [*shared, *interpreter]:
         if os.path.isdir(path) and path not in keep:
             keep[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
