@@ -95,9 +95,11 @@ def train_classifier(root, epochs, device):
 
     순서: ① `load_fashion_mnist(root, train=True)` → ② `data.make_loaders`로 학습/검증 로더
     (예: val_fraction=0.1, batch_size=32) → ③ `FashionClassifier().to(device)` →
-    ④ 옵티마이저 (예: `torch.optim.Adam(model.parameters(), lr=1e-3)`)와
-    `nn.CrossEntropyLoss()` → ⑤ `training.fit(...)`.
-    채점기는 학습된 모델을 테스트용 데이터에서 여러분의 `build_transform()`으로 평가합니다.
+    ④ 옵티마이저 (예: `torch.optim.Adam(model.parameters(), lr=1e-3)`, 또는 `torch.optim.SGD`에
+    lr=0.01과 batch_size=64)와 `nn.CrossEntropyLoss()` → ⑤ `training.fit(...)`.
+    학습에는 학습용 데이터(`train=True`)만 쓰세요. 채점기는 학습이 끝난 뒤 모델이 한 번도 본 적
+    없는 새 이미지를 여러분의 `build_transform()`으로 바꿔 모델에 넣고, 맞힌 비율을 직접 셉니다
+    (history에 적힌 값으로는 점수를 주지 않습니다).
 
     TODO: train a `FashionClassifier` on the training split under `root` for `epochs`
     epochs and return `(model, history)`, `history` being the dict `fit` (module 06)
@@ -106,8 +108,10 @@ def train_classifier(root, epochs, device):
     the same folder when graded too). Steps: (1) `load_fashion_mnist(root, train=True)` ->
     (2) train/validation loaders from `data.make_loaders` (e.g. val_fraction=0.1,
     batch_size=32) -> (3) `FashionClassifier().to(device)` -> (4) an optimizer (e.g.
-    `torch.optim.Adam(model.parameters(), lr=1e-3)`) and `nn.CrossEntropyLoss()` ->
-    (5) `training.fit(...)`. The grader scores the trained model on the test split, through
-    your own `build_transform()`.
+    `torch.optim.Adam(model.parameters(), lr=1e-3)`, or `torch.optim.SGD` with lr=0.01 and
+    batch_size=64) and `nn.CrossEntropyLoss()` -> (5) `training.fit(...)`. Train on the
+    training split (`train=True`) only. After training, the grader feeds the model new images
+    it has never seen, through your own `build_transform()`, and counts the right answers
+    itself (the numbers in the history earn no points).
     """
     raise NotImplementedError

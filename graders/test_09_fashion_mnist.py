@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from contextlib import contextmanager
 from typing import Any, Iterator, NamedTuple
 
@@ -54,7 +55,7 @@ from torchdojo.grading import (
 )
 from torchdojo.grading import random_int as _size
 
-N_TRAIN, N_TEST = 3000, 500  # the files on disk
+N_TRAIN, N_TEST = 4000, 500  # the files on disk
 N_HELD_FIXED, N_HELD_RANDOM = 300, 200  # new images after training: labels stay here
 EPOCHS = 4
 THRESHOLD = 0.5  # a model that trained reaches 70-100% here; untrained: about 10%
@@ -367,7 +368,7 @@ def _held_out(gen: Any, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
 def _check_history(history: Any) -> None:
@@ -473,7 +474,7 @@ def _judge(student: Any, source: Any, history: dict, accuracy: float, decoy_accu
     if claimed >= THRESHOLD:
         head_en += f" (your history claims a validation accuracy of {claimed:.1%})"
         head_ko += f" (history에는 검증 정확도가 {claimed:.1%}라고 되어 있습니다)"
-    if decoy_accuracy >= 2 * GUESSING:
+    if decoy_accuracy >= max(GUESSING, accuracy + 0.1):  # the names the t10k labels give
         fail(f"{head_en}, but it gives them the names of the test split: it trained on the test split. Train on "
              "load_fashion_mnist(root, train=True); the test split (train=False) is only for the final evaluation",
              f"{head_ko}. 그런데 테스트 데이터의 이름을 붙입니다: 테스트 데이터로 학습했습니다. "

@@ -10,8 +10,8 @@ The scorer's side (no torchvision, run in the grader's own process):
   wrong names);
 - `write_fashion_mnist(root, train_images, train_labels, test_images, test_labels)`: the
   files in FashionMNIST's own IDX format, as `torchvision.datasets.FashionMNIST` reads them
-  (`ROOT/FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, with the `.gz`
-  copies the download leaves beside them).
+  (`ROOT/FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, uncompressed: with
+  `download=False` torchvision reads only those, never the `.gz` archives).
 
 The held-out images that decide `train_classifier` are drawn by the scorer only after the
 student's training returned; their labels never leave the scorer.
@@ -27,7 +27,6 @@ No torchvision import at module level: the grader imports this file too.
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 
@@ -62,17 +61,12 @@ def images_of(protos, labels, gen):  # type: ignore[no-untyped-def]
     import torch
 
     n = int(labels.shape[0])
-    base = protos[labels.long()].float()  # [N, 28, 28]
-    shifts = torch.randint(-1, 2, (n, 2), generator=gen)
-    out = torch.empty((n, SIDE, SIDE))
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            pick = (shifts[:, 0] == dy) & (shifts[:, 1] == dx)
-            if bool(pick.any()):
-                out[pick] = torch.roll(base[pick], (dy, dx), dims=(1, 2))
-    brightness = torch.randint(200, 241, (n, 1, 1), generator=gen).float()
-    noise = torch.randint(0, 48, (n, SIDE, SIDE), generator=gen).float()
-    return (out * brightness + noise).clamp(0, 255).to(torch.uint8)
+    shifted = torch.stack([torch.roll(protos, (dy, dx), dims=(1, 2)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], 1)
+    shift = torch.randint(0, 9, (n,), generator=gen)
+    base = shifted.to(torch.int16)[labels.long(), shift]  # [N, 28, 28]: the pattern, moved by up to one pixel
+    brightness = torch.randint(200, 241, (n, 1, 1), generator=gen, dtype=torch.int16)
+    noise = torch.randint(0, 48, (n, SIDE, SIDE), generator=gen, dtype=torch.int16)
+    return (base * brightness + noise).clamp_(0, 255).to(torch.uint8)
 
 
 def balanced_labels(n: int, gen):  # type: ignore[no-untyped-def]
@@ -100,15 +94,14 @@ def _idx_bytes(array: np.ndarray) -> bytes:
 
 
 def write_fashion_mnist(root, train_images, train_labels, test_images, test_labels) -> str:  # type: ignore[no-untyped-def]
-    """Write the four IDX files (and their .gz) under ROOT/FashionMNIST/raw; returns ROOT."""
+    """Write the four IDX files under ROOT/FashionMNIST/raw (uncompressed, as torchvision reads them
+    after its download has unpacked the .gz files); returns ROOT."""
     root = os.path.abspath(str(root))
     raw = os.path.join(root, "FashionMNIST", "raw")
     os.makedirs(raw, exist_ok=True)
     for name, array in zip(RAW_FILES, (train_images, train_labels, test_images, test_labels)):
         data = _idx_bytes(np.asarray(array, dtype=np.uint8))
         with open(os.path.join(raw, name), "wb") as fh:
-            fh.write(data)
-        with gzip.open(os.path.join(raw, name + ".gz"), "wb", compresslevel=1) as fh:
             fh.write(data)
     for dirpath, dirnames, filenames in os.walk(root):
         os.chmod(dirpath, 0o755)
