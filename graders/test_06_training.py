@@ -43,6 +43,8 @@ EPOCHS = 3
 LR = 0.1
 REL, ABS = 1e-4, 1e-6
 KEYS = ("train_loss", "val_loss", "val_acc", "lr")
+EVAL_LOSS = ("mean_loss (first value of evaluate)", "mean_loss (evaluate의 첫 번째 값)")
+EVAL_ACC = ("accuracy (second value of evaluate)", "accuracy (evaluate의 두 번째 값)")
 
 
 # -- cases ----------------------------------------------------------------------------------
@@ -113,7 +115,8 @@ def _variant(reference, kind, variant, case, device):
 # -- comparisons ----------------------------------------------------------------------------
 
 def _number(value, name, *, lenient=False):
-    """`value` as a Python float; `lenient` also takes a one-element tensor (sub-items)."""
+    """`value` as a Python float; `lenient` also takes a one-element tensor (sub-items). `name`: str or (en, ko)."""
+    name, name_ko = name if isinstance(name, tuple) else (name, name)
     if lenient and isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype.is_floating_point:
         value = float(value.reshape(()))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -122,9 +125,9 @@ def _number(value, name, *, lenient=False):
             extra_en = " (a tensor: turn it into a Python number with .item())"
             extra_ko = " (텐서입니다: .item()으로 파이썬 숫자로 바꾸세요)"
         fail(f"{name}: expected a Python float, got {describe_type(value)}{extra_en}",
-             f"{name}: 파이썬 float이 와야 하는데 {describe_type(value)}이(가) 왔습니다{extra_ko}")
+             f"{name_ko}: 파이썬 float이 와야 하는데 {describe_type(value)}이(가) 왔습니다{extra_ko}")
     value = float(value)
-    ensure(math.isfinite(value), f"{name} is {value}, not a finite number", f"{name} 값이 {value}입니다 (유한한 수가 아님)")
+    ensure(math.isfinite(value), f"{name} is {value}, not a finite number", f"{name_ko} 값이 {value}입니다 (유한한 수가 아님)")
     return value
 
 
@@ -186,8 +189,9 @@ def _expect_params(reference, kind, case, got, expected, device, what_en, what_k
         _params_failure(reference, kind, case, got, expected, device, what_en, what_ko, _describe(case, which))
 
 
-def _expect_mean_loss(got_value, expected, case, name, which="train"):
+def _expect_mean_loss(got_value, expected, case, names, which="train"):
     en_case, ko_case = _describe(case, which)
+    name, name_ko = names
     want = expected["result"] if which == "train" else expected["result"][0]
     if _close(got_value, want):
         return
@@ -196,11 +200,11 @@ def _expect_mean_loss(got_value, expected, case, name, which="train"):
         fail(f"{en_case}: {name} is {got_value:.6g}, the mean of the batch means; the mean loss per sample is "
              f"{want:.6g}. The last batch is smaller, so weight each batch by its size: add loss.item() * len(x) "
              "over the batches and divide by the number of samples",
-             f"{ko_case}: {name} 값 {got_value:.6g}은(는) 배치 평균들의 평균입니다. 샘플당 평균 손실은 {want:.6g}입니다. "
+             f"{ko_case}: {name_ko} 값 {got_value:.6g}은(는) 배치 평균들의 평균입니다. 샘플당 평균 손실은 {want:.6g}입니다. "
              "마지막 배치는 더 작으므로 배치 크기로 가중하세요: 배치마다 loss.item() * len(x)를 더하고 전체 샘플 수로 "
              "나누세요")
     fail(f"{en_case}: {name}: expected {want:.6g} (the mean loss per sample), got {got_value:.6g}",
-         f"{ko_case}: {name}: {want:.6g}(샘플당 평균 손실)이어야 하는데 {got_value:.6g}입니다")
+         f"{ko_case}: {name_ko}: {want:.6g}(샘플당 평균 손실)이어야 하는데 {got_value:.6g}입니다")
 
 
 def _train_case(gen_tag, n, batch, seed, **options):
@@ -223,7 +227,7 @@ def test_train_one_epoch(student, reference, rng, device):
     battery = _battery(rng, [_train_case(601, 27, 8, 11, **MAIN), _train_case(602, 21, 5, 12, **MAIN),
                              _train_case(603, 11, 4, 13, **MAIN)], _random_train_case(**MAIN), 2)
     got, expected = _both(student, reference, "train", battery, device)
-    name = "train_one_epoch(...) (the epoch's mean training loss)"
+    name = ("train_one_epoch(...) (the epoch's mean training loss)", "train_one_epoch(...) (에폭의 평균 학습 손실)")
     for case, g, e in zip(battery, got, expected):
         value = _number(g["result"], name)
         _expect_params(reference, "train", case, g, e, device, "one epoch", "한 에폭 학습")
@@ -315,8 +319,8 @@ def test_evaluate(student, reference, rng, device):
     for case, g, e in zip(battery, got, expected):
         en_case, ko_case = _describe(case, "val")
         _expect_pair(g["result"], "evaluate(...)")
-        loss = _number(g["result"][0], "mean_loss (first value of evaluate)")
-        acc = _number(g["result"][1], "accuracy (second value of evaluate)")
+        loss = _number(g["result"][0], EVAL_LOSS)
+        acc = _number(g["result"][1], EVAL_ACC)
         ensure(0.0 <= acc <= 1.0,
                f"accuracy must be a fraction in [0, 1], got {acc:.6g} (not a percentage or a count)",
                f"accuracy는 [0, 1] 사이의 비율이어야 하는데 {acc:.6g}입니다 (백분율이나 개수가 아님)")
@@ -325,7 +329,7 @@ def test_evaluate(student, reference, rng, device):
             if _close(loss, train_mode):
                 fail(f"{en_case}: the model was evaluated in training mode (dropout on): call model.eval() first",
                      f"{ko_case}: 모델이 학습 모드(드롭아웃 켜짐)로 평가되었습니다. 먼저 model.eval()을 호출하세요")
-        _expect_mean_loss(loss, e, case, "mean_loss (first value of evaluate)", which="val")
+        _expect_mean_loss(loss, e, case, EVAL_LOSS, which="val")
         want = e["result"][1]
         ensure(_close(acc, want),
                f"{en_case}: accuracy: expected {want:.6g}, got {acc:.6g} (correct predictions / number of samples, "
@@ -398,7 +402,7 @@ def test_evaluate_modes(student, reference, rng, device, source):
     for case, g, e in zip(battery, got, expected):
         en_case, ko_case = _describe(case, "val")
         _expect_pair(g["result"], "evaluate(...)")
-        loss = _number(g["result"][0], "mean_loss (first value of evaluate)", lenient=True)
+        loss = _number(g["result"][0], EVAL_LOSS, lenient=True)
         if not _close(loss, e["result"][0]):
             train_mode = _variant(reference, "evaluate", "train_mode_evaluate", case, device)["result"][0]
             if _close(loss, train_mode):
@@ -500,7 +504,7 @@ def test_fit(student, reference, rng, device, artifacts):
         _expect_params(reference, "fit", case, g, e, device, f"fit(..., epochs={EPOCHS})", f"fit(..., epochs={EPOCHS})")
 
 
-def _expect_schedule(case, g, e, expected_lr_en, expected_lr_ko):
+def _expect_schedule(case, g, e, expected_lr_en, expected_lr_ko, hint_en, hint_ko):
     """The lr each epoch trained with (history) and the parameters (where those rates show)."""
     en_case, ko_case = _describe(case)
     history = _expect_history(g["result"], keys=("lr",))
@@ -509,16 +513,21 @@ def _expect_schedule(case, g, e, expected_lr_en, expected_lr_ko):
     for epoch, (value, lr) in enumerate(zip(history["lr"], want)):
         if _close(value, lr, rel=1e-6, abs_=1e-12):
             continue
-        if epoch + 1 < EPOCHS and _close(value, want[epoch + 1], rel=1e-6, abs_=1e-12) and value != lr:
+        shifted = all(_close(history["lr"][i], want[i + 1], rel=1e-6, abs_=1e-12) for i in range(EPOCHS - 1))
+        if shifted and epoch + 1 < EPOCHS:
             fail(f"{en_case}: history['lr'][{epoch}] is {value:.6g}, the rate after scheduler.step(); epoch {epoch} "
                  f"trained with {lr:.6g}: record optimizer.param_groups[0]['lr'] when the epoch starts",
                  f"{ko_case}: history['lr'][{epoch}]가 scheduler.step() 뒤의 학습률 {value:.6g}입니다. {epoch}번째 에폭은 "
                  f"{lr:.6g}로 학습했습니다. 에폭을 시작할 때 optimizer.param_groups[0]['lr']을 기록하세요")
-        fail(f"{en_case}: history['lr'][{epoch}] is {value:.6g}, expected {lr:.6g} ({expected_lr_en}). Step the "
-             f"scheduler once per epoch, after validation, not inside the batch loop ({n_batches} batches per epoch "
-             "here)",
-             f"{ko_case}: history['lr'][{epoch}]가 {value:.6g}인데 {lr:.6g}이어야 합니다 ({expected_lr_ko}). 스케줄러는 "
-             f"배치 반복문 안이 아니라 에폭마다 한 번, 검증이 끝난 뒤 step 하세요 (여기서는 에폭마다 배치 {n_batches}개)")
+        fail(f"{en_case}: history['lr'][{epoch}] is {value:.6g}, expected {lr:.6g} ({expected_lr_en}). "
+             f"{hint_en} ({n_batches} batches per epoch here)",
+             f"{ko_case}: history['lr'][{epoch}]가 {value:.6g}인데 {lr:.6g}이어야 합니다 ({expected_lr_ko}). "
+             f"{hint_ko} (여기서는 에폭마다 배치 {n_batches}개)")
+    if _params_equal(g["params"], g["initial"]):
+        fail(f"{en_case}: the learning rates in history are right, but fit never changed the model's parameters: "
+             "train every epoch with train_one_epoch (if train_one_epoch loses points, fix it first)",
+             f"{ko_case}: history의 학습률은 맞지만 fit이 모델 파라미터를 한 번도 바꾸지 않았습니다. 에폭마다 "
+             "train_one_epoch로 학습하세요 (train_one_epoch가 점수를 잃었다면 그것부터 고치세요)")
     if not _params_equal(g["params"], e["params"]):
         largest = _largest_difference(g["params"], e["params"])
         fail(f"{en_case}: the learning rates in history are right, but the parameters after fit differ from those of the "
@@ -539,7 +548,9 @@ def test_fit_step_scheduler(student, reference, rng, device):
     got, expected = _run_fit(student, reference, battery, device)
     for case, g, e in zip(battery, got, expected):
         _expect_schedule(case, g, e, f"StepLR(step_size=1, gamma=0.5) from lr {LR}",
-                         f"시작 lr {LR}의 StepLR(step_size=1, gamma=0.5)")
+                         f"시작 lr {LR}의 StepLR(step_size=1, gamma=0.5)",
+                         "Step the scheduler once per epoch, after validation, not inside the batch loop",
+                         "스케줄러는 배치 반복문 안이 아니라 에폭마다 한 번, 검증이 끝난 뒤 step 하세요")
 
 
 PLATEAU = {"dropout": 0.0, "start_mode": "eval", "lr": 0.5, "scheduler": "plateau", "flip_val": True}
@@ -557,4 +568,8 @@ def test_fit_plateau_scheduler(student, reference, rng, device):
     for case, g, e in zip(battery, got, expected):
         _expect_schedule(case, g, e, "ReduceLROnPlateau(factor=0.5, patience=0) given the validation loss of each "
                          "epoch: scheduler.step(val_loss)",
-                         "에폭마다 검증 손실을 받은 ReduceLROnPlateau(factor=0.5, patience=0): scheduler.step(val_loss)")
+                         "에폭마다 검증 손실을 받은 ReduceLROnPlateau(factor=0.5, patience=0): scheduler.step(val_loss)",
+                         "Call scheduler.step(val_loss) once per epoch, after validation, with that epoch's validation "
+                         "loss (not the training loss, and not inside the batch loop)",
+                         "에폭마다 한 번, 검증이 끝난 뒤 그 에폭의 검증 손실로 scheduler.step(val_loss)를 호출하세요 "
+                         "(학습 손실이 아니라 검증 손실이고, 배치 반복문 안이 아닙니다)")
