@@ -269,9 +269,10 @@ def test_mlp_batch_of_one(student, rng):
 
 def _model(gen, nested, bias=True):
     d = [2 + int(v) for v in torch.randint(0, 7, (4,), generator=gen)]
-    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))  # initial values do not matter here
-    first = nn.Sequential(nn.Linear(d[0], d[1]), nn.BatchNorm1d(d[1]), nn.ReLU())
-    rest = [nn.Linear(d[1], d[2], bias=bias), nn.Tanh(), nn.Linear(d[2], d[3])]
+    with torch.random.fork_rng(devices=[]):  # the scorer's global generator is left as it was
+        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))  # initial values do not matter
+        first = nn.Sequential(nn.Linear(d[0], d[1]), nn.BatchNorm1d(d[1]), nn.ReLU())
+        rest = [nn.Linear(d[1], d[2], bias=bias), nn.Tanh(), nn.Linear(d[2], d[3])]
     return nn.Sequential(first, *rest) if nested else nn.Sequential(*first, *rest)
 
 
