@@ -8,7 +8,7 @@ DIR ?= exercises
 # The suite runs on 2 processes (2 cores in CI); tests of one module stay together.
 PYTEST_PARALLEL ?= -n 2 --dist loadscope
 
-.PHONY: check test watch install clean-venv
+.PHONY: check test watch install instructor clean-venv
 
 # The venv is made once; a changed pyproject.toml reinstalls, nothing else does.
 $(STAMP): pyproject.toml
@@ -23,6 +23,15 @@ $(TEST_STAMP): $(STAMP)
 	@touch $(TEST_STAMP)
 
 install: $(STAMP)
+
+# Instructors: nbgrader, nbformat and ipykernel into this .venv (never whatever pip is first on PATH).
+INSTRUCTOR_STAMP := $(VENV)/.torchdojo-instructor-installed
+$(INSTRUCTOR_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[instructor]'
+	@touch $(INSTRUCTOR_STAMP)
+
+instructor: $(INSTRUCTOR_STAMP)
+	@$(BIN)/python -c "import nbgrader, nbformat, ipykernel; print('instructor tools ready in $(VENV): nbgrader', nbgrader.__version__)"
 
 check: $(STAMP)
 	$(BIN)/torchdojo check $(DIR)

@@ -1,25 +1,115 @@
-"""What every command group shares: library errors become 'Error: ...' and exit status 2."""
+"""What every command group shares: errors in the reader's language, exit status 2 for bad input.
+
+- library errors (`TorchdojoError`) become 'Error: ...' ('오류: ...' in Korean) on stderr and
+  exit status 2, never a traceback;
+- Click's own usage errors ("Error: No such option", "Missing argument", ...) and "Aborted!"
+  are shown in Korean when the language is Korean (`--lang ko` on the command line, else
+  TORCHDOJO_LANG, else the locale, else Korean), by `LocalizedGroup`, the `torchdojo` group's class.
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import click
 
 from .errors import TorchdojoError
 
 
+def _lang_from_args(args: Sequence[str] | None) -> str:
+    from .i18n import default_lang
+
+    args = list(sys.argv[1:] if args is None else args)
+    for index, arg in enumerate(args):
+        if arg == "--lang" and index + 1 < len(args) and args[index + 1] in ("ko", "en"):
+            return args[index + 1]
+        if arg.startswith("--lang=") and arg.split("=", 1)[1] in ("ko", "en"):
+            return arg.split("=", 1)[1]
+    return default_lang()
+
+
+ERROR_WORD = {"ko": "오류", "en": "Error"}
+ABORTED = {"ko": "중단했습니다!", "en": "Aborted!"}
+
+# Click's messages (click 8) and their Korean; the names and values inside stay as they are.
+_CLICK_KO: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^No such option: (.+?)(?: Did you mean (.+)\?)?$", re.S),
+     lambda m: f"그런 옵션이 없습니다: {m.group(1)}" + (f" ({m.group(2)}을(를) 쓰려던 건가요?)" if m.group(2) else "")),
+    (re.compile(r"^No such command '(.+)'\.$"), lambda m: f"그런 명령이 없습니다: '{m.group(1)}'"),
+    (re.compile(r"^Missing argument '(.+)'\.$"), lambda m: f"인자 '{m.group(1)}'이(가) 빠졌습니다"),
+    (re.compile(r"^Missing option '(.+)'\.$"), lambda m: f"옵션 '{m.group(1)}'이(가) 빠졌습니다"),
+    (re.compile(r"^Option '(.+)' requires an argument\.$"), lambda m: f"옵션 '{m.group(1)}'에는 값이 필요합니다"),
+    (re.compile(r"^Option '(.+)' requires (\d+) arguments\.$"),
+     lambda m: f"옵션 '{m.group(1)}'에는 값이 {m.group(2)}개 필요합니다"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), lambda m: f"예상하지 못한 인자가 더 있습니다: {m.group(1)}"),
+    (re.compile(r"^Invalid value for (.+?): (.+?) is not one of (.+)\.$", re.S),
+     lambda m: f"{m.group(1)}의 값이 올바르지 않습니다: {m.group(2)}은(는) {m.group(3)} 중 하나가 아닙니다"),
+    (re.compile(r"^Invalid value for (.+?): (.+?) is not a valid integer( range)?\.$", re.S),
+     lambda m: f"{m.group(1)}의 값이 올바르지 않습니다: {m.group(2)}은(는) 정수가 아닙니다"),
+    (re.compile(r"^Invalid value for (.+?): (.+?) is not in the range (.+)\.$", re.S),
+     lambda m: f"{m.group(1)}의 값이 올바르지 않습니다: {m.group(2)}은(는) {m.group(3)} 범위가 아닙니다"),
+    (re.compile(r"^Invalid value for (.+?): (?:File|Directory|Path) (.+?) does not exist\.$", re.S),
+     lambda m: f"{m.group(1)}의 값이 올바르지 않습니다: {m.group(2)}이(가) 없습니다"),
+    (re.compile(r"^Invalid value for (.+?): (.+)$", re.S), lambda m: f"{m.group(1)}의 값이 올바르지 않습니다: {m.group(2)}"),
+]
+
+
+def click_message_ko(text: str) -> str:
+    """Click's English message in Korean (unchanged when it is not one Click writes)."""
+    for pattern, make in _CLICK_KO:
+        match = pattern.match(text.strip())
+        if match:
+            return make(match)
+    return text
+
+
+def show_click_error(exc: click.ClickException, lang: str) -> None:
+    """What `exc.show()` prints, in `lang`."""
+    if lang != "ko":
+        exc.show()
+        return
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        click.echo(ctx.get_usage().replace("Usage:", "사용법:", 1), err=True)
+        if ctx.command.get_help_option(ctx) is not None:
+            click.echo(f"도움말: '{ctx.command_path} {ctx.help_option_names[0]}'", err=True)
+        click.echo("", err=True)
+    click.echo(f"{ERROR_WORD['ko']}: {click_message_ko(exc.format_message())}", err=True)
+
+
+class LocalizedGroup(click.Group):
+    """A Click group whose own messages (usage errors, "Aborted!") follow the reader's language."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        lang = _lang_from_args(args)
+        try:
+            value = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            show_click_error(exc, lang)
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo(file=sys.stderr)
+            click.echo(ABORTED.get(lang, ABORTED["en"]), err=True)
+            sys.exit(1)
+        sys.exit(value if isinstance(value, int) else 0)
+
+
 def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into 'Error: ...' on stderr and exit status 2, never a traceback."""
+    """Turn library errors into 'Error: ...' ('오류: ...') on stderr and exit status 2, never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except TorchdojoError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            lang = kwargs.get("lang") if kwargs.get("lang") in ("ko", "en") else _lang_from_args(None)
+            click.echo(f"{ERROR_WORD.get(lang, 'Error')}: {exc}", err=True)
             sys.exit(2)
 
     return wrapper

@@ -1,9 +1,15 @@
-"""Printing reports for people: a Rich table on a terminal, plain lines otherwise.
+"""Printing reports for people: lines that fit an 80-column terminal, and plain lines in a pipe.
 
-Whatever comes from a submission (a student's folder name, a path, a message, an item name)
-is shown as text: a Rich `Text` or `markup=False`, never parsed as Rich markup, and with every
-control character (ESC, BEL, C1, bidi marks...) dropped from messages and shown escaped in names,
-so a name like `[red]bob` or `\x1b]0;...\x07` cannot colour, move or retitle anything.
+Layout (check, watch, list): one line per module, one line per item (mark, name, points,
+status; a name is never broken), and the message on its own indented line(s) below, wrapped
+at word boundaries to the terminal's width (in a pipe: never wrapped, never cut). A module
+whose items all still raise NotImplementedError is folded into one line. What the student's
+own code printed follows its module, marked as theirs.
+
+Whatever comes from a submission (a student's folder name, a path, a message, an item name,
+what their code printed) is shown as text: `markup=False`, never parsed as Rich markup, and with
+every control character (ESC, BEL, C1, bidi marks...) dropped from messages and shown escaped in
+names, so a name like `[red]bob` or `\x1b]0;...\x07` cannot colour, move or retitle anything.
 """
 
 from __future__ import annotations
@@ -11,10 +17,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from .grading.report import SubmissionReport, clean_text, safe_label
+from .grading.report import ModuleResult, SubmissionReport, clean_text, module_status, misplaced_files, safe_label
 
 
 def label(name: Any) -> Text:
@@ -27,61 +32,171 @@ def message(text: Any, style: str = "") -> Text:
     return Text(clean_text(text, 1 << 20), style=style)
 
 
-def _line(console: Console, text: str) -> None:
-    console.print(clean_text(text, 1 << 20), markup=False, highlight=False, emoji=False)
+def _line(console: Console, text: str, style: str = "") -> None:
+    console.print(Text(clean_text(text, 1 << 20), style=style), markup=False, highlight=False, emoji=False,
+                  soft_wrap=True)
+
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "missing": "dim"}
 STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "✘", "timeout": "⏱", "missing": "·"}
+STATUS_WORD = {
+    "ko": {"passed": "통과", "failed": "실패", "error": "오류", "timeout": "시간 초과", "missing": "미구현",
+           "not checked": "아직 채점 안 함"},
+    "en": {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timeout", "missing": "missing",
+           "not checked": "not checked"},
+}
 LABELS = {
     "ko": {"module": "모듈", "item": "항목", "points": "점수", "status": "상태", "message": "메시지",
            "total": "총점", "device": "장치", "seed": "시드", "full": "만점입니다! 🎉",
-           "next": "다음으로 할 일"},
+           "next": "다음으로 할 일", "student": "학생", "title": "제목",
+           "not_started": "시작 전: 항목 {n}개 모두 NotImplementedError",
+           "output": "여러분의 코드가 출력한 내용 (print 등, {shown})",
+           "output_all": "전부 {n}줄", "output_tail": "{total}줄 중 마지막 {n}줄",
+           "more_items": "… 항목 {n}개 더 (torchdojo check --module {module})",
+           "hint_cmd": "힌트: torchdojo hint {module}",
+           "progress": "진행도: 항목 {passed}/{items}개 통과, {score}/{max}점",
+           "regraded": "다시 채점", "overview": "전체", "save": "파일을 저장하면 다시 채점합니다 (Ctrl-C로 종료)",
+           "misplaced": "{student}: 연습 문제 파일이 한 단계 아래 {folder}/ 폴더에 있어 채점되지 않았습니다 "
+                        "(파일을 {student}/ 바로 아래로 옮기세요)",
+           "why": {"missing_file": "파일 없음", "syntax_error": "문법 오류", "import_error": "불러오기 오류",
+                   "timeout": "시간 초과", "crash": "프로세스 종료", "link": "링크", "not_graded": "채점 안 됨",
+                   "grader_error": "채점기 오류"},
+           "notes": "참고"},
     "en": {"module": "module", "item": "item", "points": "points", "status": "status", "message": "message",
            "total": "total", "device": "device", "seed": "seed", "full": "Full score!",
-           "next": "Next up"},
+           "next": "Next up", "student": "student", "title": "title",
+           "not_started": "not started: all {n} items raise NotImplementedError",
+           "output": "your code's own output (print and such, {shown})",
+           "output_all": "all {n} lines", "output_tail": "last {n} of {total} lines",
+           "more_items": "… {n} more items (torchdojo check --module {module})",
+           "hint_cmd": "hint: torchdojo hint {module}",
+           "progress": "progress: {passed}/{items} items passed, {score}/{max} points",
+           "regraded": "re-graded", "overview": "all", "save": "save a file to re-grade (Ctrl-C to stop)",
+           "misplaced": "{student}: the exercise files are one folder too deep, in {folder}/, and were not "
+                        "graded (move them up into {student}/)",
+           "why": {"missing_file": "no file", "syntax_error": "syntax error", "import_error": "import error",
+                   "timeout": "timeout", "crash": "process ended", "link": "link", "not_graded": "not graded",
+                   "grader_error": "grader error"},
+           "notes": "notes"},
 }
+OUTPUT_LINES = 20  # lines of a module's printed output shown by `check`
+OUTPUT_CHARS = 3000
+INDENT = "      "  # messages sit under their item
+
+
+def _labels(lang: str) -> dict:
+    return LABELS.get(lang, LABELS["en"])
 
 
 def _pts(x: float) -> str:
     return f"{x:g}"
 
 
-def print_check(report: SubmissionReport, console: Console, lang: str = "ko") -> None:
-    labels = LABELS.get(lang, LABELS["en"])
-    if console.is_terminal:
-        table = Table(title=Text(f"torchdojo check — {safe_label(report.submission, 4096)}"), show_lines=False)
-        for col in (labels["module"], labels["item"], labels["points"], labels["status"], labels["message"]):
-            table.add_column(col, overflow="fold")
-        for module in report.modules:
-            first = True
-            for item in module.items:
-                style = STATUS_STYLE.get(item.status, "")
-                table.add_row(
-                    label(f"{module.name} ({_pts(module.score)}/{_pts(module.max_score)})" if first else ""),
-                    label(item.name),
-                    Text(f"{_pts(item.score)}/{_pts(item.max_score)}"),
-                    Text(f"{STATUS_MARK.get(item.status, '')} {safe_label(item.status)}", style=style),
-                    message(item.message),
-                )
-                first = False
-            table.add_section()
-        console.print(table)
-    else:
-        for module in report.modules:
-            _line(console, f"{safe_label(module.name)}: {_pts(module.score)}/{_pts(module.max_score)}")
-            for item in module.items:
-                line = f"  [{safe_label(item.status)}] {safe_label(item.name)} {_pts(item.score)}/{_pts(item.max_score)}"
-                if item.message:
-                    line += f" — {item.message}"
-                _line(console, line)
-    total = f"{labels['total']}: {_pts(report.score)}/{_pts(report.max_score)}  ({labels['device']}: {report.device}, {labels['seed']}: {report.seed})"
-    console.print(total, markup=False, highlight=False)
-    if report.full:
-        console.print(labels["full"], markup=False, highlight=False)
-    else:
-        nxt = first_unfinished(report)
-        if nxt:
-            _line(console, f"{labels['next']}: {nxt}")
+def _width(console: Console) -> int:
+    return max(40, console.width) if console.is_terminal else 0
+
+
+def _cells(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _cells(text))
+
+
+def _wrapped(console: Console, text: str, indent: str, max_lines: int | None = None) -> list[str]:
+    """`text` as lines under `indent`: wrapped at word boundaries on a terminal, one line per
+    line of text in a pipe; at most `max_lines` (the last one ends with …)."""
+    width = _width(console)
+    lines: list[str] = []
+    for raw in clean_text(text, 1 << 20).expandtabs(4).splitlines() or [""]:
+        if width:
+            room = max(20, width - _cells(indent))
+            wrapped = Text(raw).wrap(console, room, overflow="fold")
+            lines += [indent + str(part).rstrip() for part in wrapped] or [indent]
+        else:
+            lines.append(indent + raw)
+    if max_lines is not None and len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1].rstrip() + " …"
+    return lines
+
+
+def not_started(module: ModuleResult) -> bool:
+    """Every item of the module still raises NotImplementedError (a module not begun)."""
+    return bool(module.items) and module_status(module) == "not_started"
+
+
+def module_lines(module: ModuleResult, console: Console, lang: str, *, fold: bool = True,
+                 message_lines: int | None = None, output_lines: int = OUTPUT_LINES,
+                 max_items: int | None = None) -> list[tuple[str, str]]:
+    """The (text, style) lines of one module: header, items, messages, the student's output."""
+    labels = _labels(lang)
+    words = STATUS_WORD.get(lang, STATUS_WORD["en"])
+    head = f"{safe_label(module.name)}: {_pts(module.score)}/{_pts(module.max_score)}"
+    full = module.max_score > 0 and module.score >= module.max_score
+    if fold and not_started(module):
+        text = f"{head} — {labels['not_started'].format(n=len(module.items))}"
+        out = [(line, "dim") for line in _wrapped(console, text, "")]
+        return out + _output_lines(module, console, lang, output_lines)
+    out: list[tuple[str, str]] = [(head, "bold green" if full else "bold")]
+    names = [safe_label(i.name) for i in module.items]
+    name_width = min(40, max((_cells(n) for n in names), default=0))
+    points = [f"{_pts(i.score)}/{_pts(i.max_score)}" for i in module.items]
+    points_width = max((len(p) for p in points), default=0)
+    items = list(module.items)
+    hidden = 0
+    if max_items is not None and len(items) > max_items:
+        hidden = len(items) - max_items
+        items = items[:max_items]
+    for index, item in enumerate(items):
+        mark = STATUS_MARK.get(item.status, "?")
+        word = words.get(item.status, safe_label(item.status))
+        text = f"  {mark} {_pad(names[index], name_width)}  {points[index].rjust(points_width)}"
+        if item.status != "passed":
+            text += f"  {word}"
+        out.append((text, STATUS_STYLE.get(item.status, "")))
+        following = items[index + 1] if index + 1 < len(items) else None
+        # items of one exercise that fail for the same reason share one message, under the last
+        if item.message and item.status != "passed" and not (
+                following is not None and following.message == item.message and following.status == item.status):
+            out += [(line, "") for line in _wrapped(console, item.message, INDENT, message_lines)]
+    if hidden:
+        out.append((f"  {labels['more_items'].format(n=hidden, module=safe_label(module.name))}", "dim"))
+    return out + _output_lines(module, console, lang, output_lines)
+
+
+def _output_lines(module: ModuleResult, console: Console, lang: str, limit: int) -> list[tuple[str, str]]:
+    """The tail of what the student's code printed, marked as theirs (nothing when it printed nothing)."""
+    text = (module.output or "").strip("\n")
+    if not text.strip() or limit <= 0:
+        return []
+    labels = _labels(lang)
+    lines = text.splitlines()
+    total = len(lines)
+    shown = lines[-limit:]
+    while len(shown) > 1 and sum(len(s) + 1 for s in shown) > OUTPUT_CHARS:
+        shown = shown[1:]
+    width = _width(console)
+    room = max(20, width - 4) if width else 0
+    cut = []
+    for raw in shown:
+        raw = raw.expandtabs(4)
+        if room and _cells(raw) > room:  # one line of output stays one line
+            while _cells(raw) > room - 1:
+                raw = raw[:-1]
+            raw += "…"
+        cut.append(raw)
+    what = labels["output_all"].format(n=total) if len(cut) == total else \
+        labels["output_tail"].format(n=len(cut), total=total)
+    return [(f"  ┆ {labels['output'].format(shown=what)}:", "cyan")] + [(f"  ┆ {raw}", "") for raw in cut]
+
+
+def _emit(console: Console, lines: Iterable[tuple[str, str]]) -> None:
+    for text, style in lines:
+        _line(console, text, style if console.is_terminal else "")
 
 
 def first_unfinished(report: SubmissionReport) -> str | None:
@@ -92,69 +207,162 @@ def first_unfinished(report: SubmissionReport) -> str | None:
     return None
 
 
-def print_class(reports: Iterable[SubmissionReport], console: Console, module_names: list[str]) -> None:
-    table = Table(title=Text("torchdojo grade"))
-    table.add_column("student")
-    for name in module_names:
-        table.add_column(name.split("_", 1)[0], justify="right")
-    table.add_column("total", justify="right")
+def _next_item(report: SubmissionReport) -> tuple[ModuleResult, Any] | None:
+    for module in report.modules:
+        for item in module.items:
+            if item.status != "passed":
+                return module, item
+    return None
+
+
+def _next_lines(report: SubmissionReport, console: Console, lang: str, message_lines: int | None = 3,
+                hint_text: bool = False) -> list[tuple[str, str]]:
+    labels = _labels(lang)
+    found = _next_item(report)
+    if found is None:
+        return []
+    module, item = found
+    out = [(f"▶ {labels['next']}: {safe_label(module.name)} / {safe_label(item.name)}", "bold")]
+    out += [(line, "") for line in _wrapped(console, item.message, "  ", message_lines)]
+    if hint_text:
+        from .hints import hint
+
+        try:
+            _, _exercise, _, _, text = hint(module.name, item.name, level=1, lang=lang)  # type: ignore[arg-type]
+        except Exception:
+            text = ""
+        if text:
+            out += [(line, "yellow") for line in _wrapped(console, f"💡 {text}", "  ", 3)]
+    out.append(("  " + labels["hint_cmd"].format(module=safe_label(module.name)), "dim"))
+    return out
+
+
+def print_check(report: SubmissionReport, console: Console, lang: str = "ko") -> None:
+    """The whole report: every module (not-started ones folded), the total, the next step."""
+    labels = _labels(lang)
+    _line(console, f"torchdojo check — {safe_label(report.submission, 4096)}", "bold" if console.is_terminal else "")
+    for module in report.modules:
+        _emit(console, module_lines(module, console, lang))
+    total = (f"{labels['total']}: {_pts(report.score)}/{_pts(report.max_score)}  "
+             f"({labels['device']}: {safe_label(report.device)}, {labels['seed']}: {report.seed})")
+    _line(console, total, "bold" if console.is_terminal else "")
+    if report.full:
+        _line(console, labels["full"])
+    else:
+        _emit(console, _next_lines(report, console, lang))
+
+
+def overview_lines(report: SubmissionReport, console: Console, lang: str) -> list[tuple[str, str]]:
+    """Every module in a few words: `01 ✔ 15/15  02 3/12 ...  total 18/123`, wrapped."""
+    labels = _labels(lang)
+    parts = []
+    for module in report.modules:
+        number = safe_label(module.name).split("_", 1)[0]
+        full = module.max_score > 0 and module.score >= module.max_score
+        parts.append(f"{number}{' ✔' if full else ''} {_pts(module.score)}/{_pts(module.max_score)}")
+    text = f"{labels['overview']}: " + " · ".join(parts) + \
+        f"  —  {labels['total']} {_pts(report.score)}/{_pts(report.max_score)}"
+    return [(line, "") for line in _wrapped(console, text, "")]
+
+
+def print_class(reports: Iterable[SubmissionReport], console: Console, module_names: list[str],
+                lang: str | None = None) -> None:
+    """The class table: one line per student, a column per module, the total; names and totals
+    are never cut (the table is as wide as it needs, in a pipe and on a terminal). Below it,
+    why a 0 is a 0 (no file, syntax error, timeout...) and files found one folder too deep."""
+    from .i18n import default_lang
+
+    labels = _labels(lang or default_lang())
+    reports = list(reports)
+    heads = [labels["student"], *[n.split("_", 1)[0] for n in module_names], labels["total"]]
+    rows = []
+    notes: list[str] = []
     for rep in reports:
         by_name = {m.name: m for m in rep.modules}
-        cells = [_pts(by_name[n].score) + "/" + _pts(by_name[n].max_score) if n in by_name else "" for n in module_names]
-        table.add_row(label(rep.student or rep.submission), *map(Text, cells),
-                      Text(f"{_pts(rep.score)}/{_pts(rep.max_score)}"))
-    console.print(table)
+        who = safe_label(rep.student or rep.submission)
+        cells = [f"{_pts(by_name[n].score)}/{_pts(by_name[n].max_score)}" if n in by_name else "" for n in module_names]
+        rows.append([who, *cells, f"{_pts(rep.score)}/{_pts(rep.max_score)}"])
+        why = []
+        for n in module_names:
+            if n in by_name:
+                status = module_status(by_name[n])
+                if status in labels["why"]:
+                    why.append(f"{n.split('_', 1)[0]} {labels['why'][status]}")
+        folder = misplaced_files(rep)
+        if folder is not None:
+            notes.append(labels["misplaced"].format(student=who, folder=safe_label(folder)))
+        elif why:
+            notes.append(f"{who}: " + ", ".join(why))
+    widths = [max(_cells(str(r[c])) for r in [heads, *rows]) for c in range(len(heads))]
+
+    def fmt(row: list[str]) -> str:
+        first = _pad(row[0], widths[0])
+        rest = [str(cell).rjust(widths[c + 1]) for c, cell in enumerate(row[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    _line(console, "torchdojo grade", "bold" if console.is_terminal else "")
+    _line(console, fmt(heads), "bold" if console.is_terminal else "")
+    for row in rows:
+        _line(console, fmt(row))
+    if notes:
+        _line(console, f"{labels['notes']}:")
+        for note in notes:
+            _emit(console, [(line, "") for line in _wrapped(console, note, "  ")])
 
 
 def print_progress(data: dict, console: Console, lang: str = "ko") -> None:
     """The `list` view: modules, items with points and status, overall progress."""
-    not_checked = {"ko": "아직 채점 안 함", "en": "not checked"}[lang]
-    if console.is_terminal:
-        table = Table(title=Text(f"torchdojo list — {safe_label(data['submission'], 4096)}"))
-        for col in ("module", "title", "item", "points", "status"):
-            table.add_column(col)
-        for module in data["modules"]:
-            first = True
-            for item in module["items"]:
-                status = item["status"] if item["status"] != "not checked" else not_checked
-                table.add_row(label(module["name"] if first else ""), message(module["title"][lang] if first else ""),
-                              label(item["name"]), Text(f"{_pts(item['score'])}/{_pts(item['points'])}"),
-                              Text(safe_label(status), style=STATUS_STYLE.get(item["status"], "dim")))
-                first = False
-            table.add_section()
-        console.print(table)
-    else:
-        for module in data["modules"]:
-            _line(console, f"{safe_label(module['name'])} ({module['title'][lang]}): "
-                           f"{_pts(module['score'])}/{_pts(module['max_score'])}")
-            for item in module["items"]:
-                status = item["status"] if item["status"] != "not checked" else not_checked
-                _line(console, f"  [{safe_label(status)}] {safe_label(item['name'])} "
-                               f"{_pts(item['score'])}/{_pts(item['points'])}")
-    heading = {"ko": "진행도", "en": "progress"}[lang]
-    console.print(f"{heading}: {data['items_passed']}/{data['items']} items, "
-                  f"{_pts(data['score'])}/{_pts(data['max_score'])} points", markup=False, highlight=False)
+    labels = _labels(lang)
+    words = STATUS_WORD.get(lang, STATUS_WORD["en"])
+    _line(console, f"torchdojo list — {safe_label(data['submission'], 4096)}", "bold" if console.is_terminal else "")
+    for module in data["modules"]:
+        title = module["title"].get(lang) or module["title"].get("en") or ""
+        _line(console, f"{safe_label(module['name'])} ({clean_text(title)}): "
+                       f"{_pts(module['score'])}/{_pts(module['max_score'])}", "bold" if console.is_terminal else "")
+        names = [safe_label(i["name"]) for i in module["items"]]
+        name_width = min(40, max((_cells(n) for n in names), default=0))
+        for name, item in zip(names, module["items"]):
+            status = item["status"]
+            mark = STATUS_MARK.get(status, "·")
+            word = words.get(status, safe_label(status))
+            _line(console, f"  {mark} {_pad(name, name_width)}  {_pts(item['score'])}/{_pts(item['points'])}  {word}",
+                  STATUS_STYLE.get(status, "dim") if console.is_terminal else "")
+    _line(console, labels["progress"].format(passed=data["items_passed"], items=data["items"],
+                                             score=_pts(data["score"]), max=_pts(data["max_score"])))
 
 
 def print_watch(report: SubmissionReport, regraded: list[str], seconds: float, console: Console,
-                lang: str = "ko") -> None:
-    """Watch mode: the first unfinished item and its hint on top, then the table."""
-    from .hints import hint
-
+                lang: str = "ko", height: int | None = None) -> None:
+    """Watch mode, one screen: the module just saved (all its items), the next step and its
+    hint, one line for every module, and the prompt. Fits `height` lines (default: the
+    terminal's, 50 in a pipe); `check` shows the whole report."""
+    labels = _labels(lang)
     if console.is_terminal:
         console.clear()
-    head = {"ko": "다시 채점", "en": "re-graded"}[lang]
-    _line(console, f"── {head}: {', '.join(safe_label(r) for r in regraded)} ({seconds:.1f} s) ──")
-    for module in report.modules:
-        unfinished = next((i for i in module.items if i.status != "passed"), None)
-        if unfinished:
-            _line(console, f"▶ {safe_label(module.name)} / {safe_label(unfinished.name)}: {unfinished.message}")
-            try:
-                _, exercise, _, _, text = hint(module.name, unfinished.name, level=1, lang=lang)  # type: ignore[arg-type]
-                console.print(f"  💡 {text}", markup=False, highlight=False, emoji=False)
-            except Exception:
-                pass
+    height = height or (console.height if console.is_terminal else 50)
+    by_name = {m.name: m for m in report.modules}
+    saved = [by_name[n] for n in regraded if n in by_name]
+    if len(saved) > 1:  # the first run (every module): detail only where the work is now
+        found = _next_item(report)
+        saved = [found[0]] if found else saved[-1:]
+    head = [(f"── {labels['regraded']}: {', '.join(safe_label(r) for r in regraded)} ({seconds:.1f} s) ──", "bold")]
+    tail = overview_lines(report, console, lang)
+    if report.full:
+        tail.append((labels["full"], "bold green"))
+    tail.append((labels["save"], "dim"))
+    room = max(8, height - 1 - len(head) - len(tail))
+    detail: list[tuple[str, str]] = []
+    nxt: list[tuple[str, str]] = []
+    # shrink until it fits: fewer message lines, less output, then no hint text
+    for message_lines, output_lines, hint_text in ((3, 8, True), (2, 4, True), (1, 2, True), (1, 0, False)):
+        detail = []
+        for module in saved:
+            detail += module_lines(module, console, lang, message_lines=message_lines, output_lines=output_lines)
+        nxt = _next_lines(report, console, lang, message_lines=message_lines, hint_text=hint_text)
+        if len(detail) + len(nxt) <= room:
             break
-    print_check(report, console, lang)
-    console.print({"ko": "파일을 저장하면 다시 채점합니다 (Ctrl-C로 종료)",
-                   "en": "save a file to re-grade (Ctrl-C to stop)"}[lang], markup=False, highlight=False)
+    if len(detail) + len(nxt) > room:
+        keep = max(1, room - len(nxt) - 1)
+        detail = detail[:keep] + [("  …", "dim")]
+    detail = (detail + nxt)[:room]
+    _emit(console, head + detail + tail)

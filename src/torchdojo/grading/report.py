@@ -2,10 +2,12 @@
 
 JSON shape (schema "torchdojo.report/1"), stable for tools that read it:
   check: {"schema", "score", "max_score", "device", "seed", "isolation", "submission",
-          "modules": [{"name", "score", "max_score", "items": [
+          "modules": [{"name", "score", "max_score", "output", "items": [
               {"name", "score", "max_score", "status", "message", "messages": {"ko", "en"}}]}]}
   grade: {"schema", "device", "seed", "submissions": [{"student", "score", "max_score", "modules": [...]}]}
 status is one of passed, failed, error, timeout, missing. Every item that loses points has a message.
+A module's "output" is the tail of what the student's own code printed (stdout and stderr of its
+worker, capped, never parsed; "" when it printed nothing).
 
 Every string of a report is safe where the report is made (`clean_text`, `safe_label`): lone
 surrogates become U+FFFD, control characters (C0 but newline and tab, DEL, C1, bidi and
@@ -30,6 +32,7 @@ MESSAGE_CHARS = 2000  # one message (an exception's class name of megabytes is c
 NAME_CHARS = 255  # an item, module or student name
 OUTPUT_CHARS = 16_000  # what the student's code printed, kept per module
 REPORT_TEXT_CHARS = 200_000  # all messages of one report together
+REPORT_OUTPUT_CHARS = 64_000  # all modules' printed output of one report together
 _CUT = " …"
 
 # lone surrogates, C0 controls but tab and newline, DEL, C1, zero-width and bidi marks, BOM, and the
@@ -136,7 +139,7 @@ class ModuleResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "score": _num(self.score), "max_score": _num(self.max_score),
-                "items": [i.to_dict() for i in self.items]}
+                "output": self.output, "items": [i.to_dict() for i in self.items]}
 
 
 @dataclass
@@ -167,6 +170,12 @@ class SubmissionReport:
             for item in items:
                 item.message = _cap(item.message, each)
                 item.messages = {k: _cap(v, each) for k, v in item.messages.items()}
+        outputs = sum(len(m.output) for m in self.modules)
+        if outputs > REPORT_OUTPUT_CHARS:  # the tail of each module's output, cut alike
+            each = max(200, REPORT_OUTPUT_CHARS // max(1, len(self.modules)))
+            for module in self.modules:
+                if len(module.output) > each:
+                    module.output = "… " + module.output[-(each - 2):]
         return self
 
     @property
@@ -231,18 +240,111 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
     return [csv_cell(v) for v in values]
 
 
-def class_csv(submissions: Iterable[SubmissionReport], module_names: list[str]) -> str:
-    """One row per student, one column per module, then the total (text cells neutralised)."""
+# Why a module scored what it did, for the CSV (a missing file, a timeout and a syntax error must
+# not look like a plain 0). Read from the messages torchdojo itself writes (English side).
+MODULE_STATUSES = ("full", "partial", "zero", "not_started", "missing_file", "syntax_error",
+                   "import_error", "timeout", "crash", "link", "not_graded", "grader_error")
+
+
+def _en(item: "ItemResult") -> str:
+    return (item.messages.get("en") or item.message or "").lower()
+
+
+def module_status(module: ModuleResult) -> str:
+    """One word for a module's result: full, partial, zero, or why it is 0 (see MODULE_STATUSES).
+
+    `not_started`: every item still raises NotImplementedError; `missing_file`: the file is not
+    there; `syntax_error` / `import_error`: the file does not load; `timeout`: a time limit was hit
+    (partial points may remain); `crash`: the worker process died; `link`: the file or folder is a
+    symbolic link; `not_graded`: the grading process failed on this submission."""
+    items = module.items
+    if not items:
+        return "zero"
+    texts = [_en(i) for i in items]
+    if any(i.name == "(grader)" for i in items):
+        return "grader_error"
+    if module.max_score > 0 and module.score >= module.max_score:
+        return "full"
+    if all("symbolic link" in t or "links are not accepted" in t for t in texts):
+        return "link"
+    if all("was not graded" in t or "it was not graded" in t for t in texts):
+        return "not_graded"
+    if all(i.status == "missing" and t.startswith("file missing") for i, t in zip(items, texts)):
+        return "missing_file"
+    if any(t.startswith("syntax error") or " syntax error in your file" in t for t in texts):
+        return "syntax_error"
+    if any("failed while loading" in t for t in texts):
+        return "import_error"
+    if any(i.status == "timeout" for i in items):
+        return "timeout"
+    if any("crashed the worker" in t or "ended the process" in t or "ended unexpectedly" in t
+           or "memory limit" in t for t in texts):
+        return "crash"
+    if all(i.status == "missing" and "not implemented yet" in t for i, t in zip(items, texts)):
+        return "not_started"
+    return "partial" if module.score > 0 else "zero"
+
+
+def class_csv(submissions: Iterable[SubmissionReport], module_names: list[str],
+              notes: dict[str, str] | None = None) -> str:
+    """One row per student: one column per module, the total, then one status column per module
+    (`module_status`: why a 0 is a 0) and a note (e.g. files found one folder too deep).
+    Text cells are neutralised; the first columns are the same as ever."""
+    notes = notes or {}
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(csv_row(["student", *module_names, "score", "max_score"]))
+    writer.writerow(csv_row(["student", *module_names, "score", "max_score",
+                             *[f"{n}:status" for n in module_names], "note"]))
     for sub in submissions:
         by_name = {m.name: m for m in sub.modules}
         row = [sub.student or sub.submission]
         row += [_num(by_name[n].score) if n in by_name else "" for n in module_names]
         row += [_num(sub.score), _num(sub.max_score)]
+        row += [module_status(by_name[n]) if n in by_name else "" for n in module_names]
+        row += [clean_text(notes.get(sub.student or sub.submission) or misplaced_note(sub), 500)]
         writer.writerow(csv_row(row))
     return buf.getvalue()
+
+
+def misplaced_files(submission: SubmissionReport, filenames: Iterable[str] | None = None) -> str | None:
+    """The subfolder that holds the exercise files when the submission's own folder holds none
+    (`frank/exercises/01_tensors.py`): its name relative to the submission, else None.
+
+    Looks only at plain folders one level down, never through a link."""
+    import os
+    import stat as _stat
+    from pathlib import Path
+
+    if filenames is None:
+        try:
+            from ..course import load_course
+
+            filenames = [m.filename for m in load_course().modules]
+        except Exception:
+            return None
+    names = set(filenames)
+    root = Path(submission.submission)
+    try:
+        if _stat.S_ISLNK(os.lstat(root).st_mode) or any(os.path.lexists(root / n) for n in names):
+            return None
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return None
+    for entry in entries[:200]:
+        try:
+            if entry.is_dir(follow_symlinks=False) and any(os.path.lexists(Path(entry.path) / n) for n in names):
+                return entry.name
+        except OSError:
+            continue
+    return None
+
+
+def misplaced_note(submission: SubmissionReport) -> str:
+    folder = misplaced_files(submission)
+    if folder is None:
+        return ""
+    return (f"exercise files are in {safe_label(folder)}/, one folder too deep: not graded; move them up "
+            f"(파일이 한 단계 아래 {safe_label(folder)}/ 폴더에 있어 채점되지 않았습니다)")
 
 
 def _number(value: Any) -> float:
@@ -256,7 +358,8 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionReport:
 
     Raises KeyError, TypeError or ValueError for data of another shape."""
     modules = [
-        ModuleResult(name=m["name"], items=[
+        ModuleResult(name=m["name"], output=m.get("output", "") if isinstance(m.get("output", ""), str) else "",
+                     items=[
             ItemResult(name=i["name"], score=_number(i["score"]), max_score=_number(i["max_score"]),
                        status=i["status"], message=i.get("message", ""), messages=i.get("messages", {}))
             for i in m["items"]])
@@ -269,4 +372,5 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionReport:
 
 __all__ = ["ItemResult", "ModuleResult", "SubmissionReport", "ClassReport", "to_json", "class_csv",
            "submission_from_dict", "SCHEMA", "STATUSES", "clean_text", "safe_label", "csv_cell", "csv_row",
-           "MESSAGE_CHARS", "REPORT_TEXT_CHARS"]
+           "MESSAGE_CHARS", "REPORT_TEXT_CHARS", "module_status", "MODULE_STATUSES", "misplaced_files",
+           "misplaced_note"]
