@@ -10,7 +10,7 @@ from typing import Any, Callable
 import click
 from rich.console import Console
 
-from .cli_common import library_errors
+from .cli_common import LocalizedGroup, library_errors
 from .i18n import default_lang
 
 
@@ -39,7 +39,7 @@ def _use_course(ctx: click.Context, param: click.Parameter, value: Path | None) 
         os.environ[COURSE_ENV] = str(value.resolve())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="torchdojo")
 @click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None, expose_value=False,
               is_eager=True, callback=_use_course,
@@ -105,10 +105,14 @@ def check(directory: Path | None, as_json: bool, device: str, modules: tuple[str
     else:
         print_check(report, _console(), lang)
     if artifacts_dir is not None:
-        from .pictures import render
+        from .pictures import missing_pictures, render
 
-        for path in render(report.artifacts, artifacts_dir):
-            click.echo(f"picture: {path}", err=as_json or fmt != "text")
+        to_stderr = as_json or fmt != "text"
+        word = {"ko": "그림", "en": "picture"}[lang]
+        for path in render(report.artifacts, artifacts_dir, lang=lang):
+            click.echo(f"{word}: {path}", err=to_stderr)
+        for line in missing_pictures(report, lang):  # why a module made no picture
+            click.echo(line, err=to_stderr)
     sys.exit(0 if report.full else 1)
 
 
@@ -160,11 +164,26 @@ def hint(module: str | None, item: str | None, lang: str | None, level: int) -> 
     lang = lang or default_lang()
     course = load_course()
     state = load_state(_exercises(None))
+    done = {name: m for name, m in state.items() if m.max_score > 0 and m.score >= m.max_score}
     if module is None:
         nxt = first_unfinished(state, course.names)
+        if nxt is None and state and all(name in done for name in course.names):
+            click.echo({"ko": "모든 모듈이 만점입니다. 더 풀 항목이 없어요! 🎉 "
+                              "(다시 보고 싶은 힌트는 torchdojo hint 01 처럼 모듈을 지정하세요)",
+                        "en": "Every module is at full score: nothing left to do! "
+                              "(for a hint anyway, name the module: torchdojo hint 01)"}[lang])
+            return
         module, item = (nxt if nxt else (course.names[0], ""))
     if not item:
         name = course.module(module).name
+        if name in done:
+            nxt = first_unfinished(state, course.names)
+            later = {"ko": f" 다음 할 일: torchdojo hint {nxt[0]}" if nxt else " 모든 모듈이 만점입니다! 🎉",
+                     "en": f" Next: torchdojo hint {nxt[0]}" if nxt else " Every module is at full score!"}[lang]
+            click.echo({"ko": f"{name}은(는) 만점입니다 (모든 항목 통과).",
+                        "en": f"{name} is at full score (every item passed)."}[lang] + later)
+            click.echo({"ko": "첫 연습 문제의 힌트를 다시 보여 드립니다:",
+                        "en": "Here is the first exercise's hint again:"}[lang])
         nxt = first_unfinished({name: state[name]}, [name]) if name in state else None
         item = nxt[1] if nxt and nxt[1] else None
     name, exercise, shown, levels, text = find_hint(module, item, level=level, lang=lang)  # type: ignore[arg-type]
@@ -203,8 +222,8 @@ def watch(directory: Path | None, device: str, lang: str | None, artifacts_dir: 
         if artifacts_dir is not None:
             from .pictures import render
 
-            for path in render(report.artifacts, artifacts_dir):
-                console.print(f"picture: {path}", markup=False, highlight=False)
+            for path in render(report.artifacts, artifacts_dir, lang=lang):
+                console.print(f"{ {'ko': '그림', 'en': 'picture'}[lang]}: {path}", markup=False, highlight=False)
 
     try:
         run_watch(_exercises(directory), device=device, lang=lang, artifacts=artifacts_dir is not None,
