@@ -62,7 +62,7 @@ class Case:
         return f"restore(broken, corrupt, {args}) for a {self.shape[0]}x{self.shape[1]} {dtype} image"
 
 
-def _random_case(rng, steps_low=120, steps_high=161):
+def _random_case(rng, steps_low=60, steps_high=101):
     return Case(_size(rng, 8, 13), _size(rng, 8, 13), _size(rng, 1, 10**6),
                 steps=_size(rng, steps_low, steps_high), seed=_size(rng, 1, 10**6))
 
@@ -106,8 +106,8 @@ def _student_runs(student, battery, corrupt=weird_function):
 
 
 def _reference_runs(reference, battery):
-    runs = [{"broken": c.broken, "corrupt": weird_function, "kwargs": c.kwargs} for c in battery]
-    return reference.call(restore_runs, reference.attr("restore"), runs, _what="calling restore")
+    # one call per case by name: the reference worker keeps its answers (the same fixed cases for every student)
+    return [reference.restore(c.broken, weird_function, **c.kwargs) for c in battery]
 
 
 def _float32_runs(reference, battery):
@@ -179,7 +179,7 @@ def _expect_restores_image(got, case, reference_result, name):
 
 def _restore_fixed():
     return [Case(9, 13, 5, steps=150, seed=1234), Case(10, 10, 7, steps=6, seed=77),
-            Case(12, 8, 11, steps=130, seed=2024)]
+            Case(12, 8, 11, steps=60, seed=2024)]
 
 
 @pytest.mark.points(4)
@@ -194,7 +194,7 @@ def test_restore(student, reference, rng, artifacts):
         artifacts.save("restoration", original=first.image, corrupted=first.broken, restored=shown,
                        shape=list(first.shape), losses=recorder.losses)
     for case, got, expected in zip(battery, got_all, expected_all):
-        if case.kwargs["steps"] >= 100:  # the plain question first: is it restored at all?
+        if case.kwargs["steps"] >= 50:  # the plain question first: is it restored at all?
             _expect_restores_image(got, case, expected, case.name)
     _expect_values(student, reference, battery, got_all=got_all, expected_all=expected_all)
 
@@ -277,7 +277,7 @@ def test_restore_follows_dtype(student, reference, rng):
 # -- restore.detached -----------------------------------------------------------------------
 
 def _long_fixed(tag):
-    return [Case(9, 12, 50 + tag, steps=120, seed=100 + tag), Case(12, 9, 60 + tag, steps=140, seed=200 + tag)]
+    return [Case(9, 12, 50 + tag, steps=60, seed=100 + tag), Case(12, 9, 60 + tag, steps=80, seed=200 + tag)]
 
 
 @pytest.mark.points(1, item="restore.detached")
