@@ -94,7 +94,7 @@ def train_classifier(root, epochs, device):
         # data.make_loaders(...), training.fit(...)
 
     순서: ① `load_fashion_mnist(root, train=True)` → ② `data.make_loaders`로 학습/검증 로더
-    (예: val_fraction=0.1, batch_size=32) → ③ `FashionClassifier().to(device)` →
+    (예: val_fraction=0.1, batch_size=64) → ③ `FashionClassifier().to(device)` →
     ④ 옵티마이저 (예: `torch.optim.Adam(model.parameters(), lr=1e-3)`, 또는 `torch.optim.SGD`에
     lr=0.01과 batch_size=64)와 `nn.CrossEntropyLoss()` → ⑤ `training.fit(...)`.
     학습에는 학습용 데이터(`train=True`)만 쓰세요. 채점기는 학습이 끝난 뒤 모델이 한 번도 본 적
@@ -107,7 +107,7 @@ def train_classifier(root, epochs, device):
     so `import 05_data` is a syntax error: load them with `importlib` as above (they sit in
     the same folder when graded too). Steps: (1) `load_fashion_mnist(root, train=True)` ->
     (2) train/validation loaders from `data.make_loaders` (e.g. val_fraction=0.1,
-    batch_size=32) -> (3) `FashionClassifier().to(device)` -> (4) an optimizer (e.g.
+    batch_size=64) -> (3) `FashionClassifier().to(device)` -> (4) an optimizer (e.g.
     `torch.optim.Adam(model.parameters(), lr=1e-3)`, or `torch.optim.SGD` with lr=0.01 and
     batch_size=64) and `nn.CrossEntropyLoss()` -> (5) `training.fit(...)`. Train on the
     training split (`train=True`) only. After training, the grader feeds the model new images

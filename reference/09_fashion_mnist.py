@@ -30,7 +30,7 @@ def train_classifier(root, epochs, device):
     data = importlib.import_module("05_data")
     training = importlib.import_module("06_training")
     train_loader, val_loader = data.make_loaders(load_fashion_mnist(root, train=True), val_fraction=0.1,
-                                                 batch_size=32, seed=0)
+                                                 batch_size=64, seed=0)
     model = FashionClassifier().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     history = training.fit(model, train_loader, val_loader, epochs=epochs, optimizer=optimizer,
