@@ -168,3 +168,81 @@ def test_check_artifacts_writes_pictures(tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         with Image.open(path) as image:
             assert image.size[0] > 300 and image.size[1] > 200
+
+
+def _env(tmp_path, **more) -> dict:
+    return {**os.environ, "TORCHDOJO_LANG": "en", "NO_COLOR": "1", "TORCHDOJO_STATE_DIR": str(tmp_path / "state"),
+            **more}
+
+
+def test_hint_accepts_a_number_or_a_name_and_says_when_everything_is_done(tmp_path):
+    from torchdojo.course import load_course
+    from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport
+    from torchdojo.grading.state import save_state
+
+    env = _env(tmp_path)
+    outs = [subprocess.run([sys.executable, "-m", "torchdojo", "hint", name], cwd=ROOT, env=env,
+                           capture_output=True, text=True).stdout for name in ("01", "1", "tensors", "01_tensors")]
+    assert outs[0].startswith("01_tensors / ") and len(set(outs)) == 1, outs
+    course = load_course()
+    full = SubmissionReport("exercises", [ModuleResult(m.name, [ItemResult(i, p, p, "passed") for i, p in m.items.items()])
+                                          for m in course.modules])
+    os.environ["TORCHDOJO_STATE_DIR"] = env["TORCHDOJO_STATE_DIR"]
+    try:
+        assert save_state(ROOT / "exercises", full) is not None
+    finally:
+        del os.environ["TORCHDOJO_STATE_DIR"]
+    assert not (ROOT / "exercises" / ".torchdojo" / "state.json").exists()
+    done = subprocess.run([sys.executable, "-m", "torchdojo", "hint"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "nothing left to do" in done.stdout and "hint 1/" not in done.stdout
+    ko = subprocess.run([sys.executable, "-m", "torchdojo", "hint", "--lang", "ko"], cwd=ROOT, env=env,
+                        capture_output=True, text=True)
+    assert "만점" in ko.stdout
+    module = subprocess.run([sys.executable, "-m", "torchdojo", "hint", "01"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert "01_tensors is at full score" in module.stdout and "hint 1/3" in module.stdout
+
+
+@pytest.mark.slow
+def test_check_artifacts_says_why_a_failing_module_made_no_picture(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "torchdojo", "check", "exercises", "--device", "cpu", "--module",
+                           "08", "--artifacts", str(tmp_path / "pics")], cwd=ROOT, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr
+    assert "no picture for 08_image_restoration: restore did not pass: restore: not implemented yet" in proc.stdout
+    assert not list((tmp_path / "pics").glob("*.png"))
+
+
+def _run_notebook(module: str, solved: bool) -> str:
+    """The released (or solved) notebook's setup, answer and self-check cells, run in order."""
+    import contextlib
+    import io
+
+    from torchdojo.release.notebook import module_notebook
+    from torchdojo.release.source import strip_solutions
+
+    nb, _ = module_notebook(module, exercises_dir=ROOT / "exercises", reference_dir=ROOT / "reference",
+                            graders_dir=ROOT / "graders")
+    namespace: dict = {"__name__": "__main__"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for cell in nb["cells"]:
+            gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+            if cell["cell_type"] != "code" or gid.endswith("_test"):
+                continue
+            exec(compile(cell["source"] if solved else strip_solutions(cell["source"]), gid, "exec"), namespace)
+    return out.getvalue()
+
+
+def test_released_notebooks_have_visible_self_checks():
+    from torchdojo.course import load_course
+
+    mod = load_course().module("01")
+    released = _run_notebook(mod.name, solved=False)
+    solved = _run_notebook(mod.name, solved=True)
+    for name in mod.exercises:
+        assert f"✘ {name}: " in released and "NotImplementedError" in released
+        assert f"✔ {name}: " in solved
+    assert "✘" not in solved
+    classes = _run_notebook("04_nn_module", solved=True)
+    assert "✔ MLP: " in classes and "in_features" in classes

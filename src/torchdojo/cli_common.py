@@ -36,7 +36,7 @@ ABORTED = {"ko": "중단했습니다!", "en": "Aborted!"}
 
 # Click's messages (click 8) and their Korean; the names and values inside stay as they are.
 _CLICK_KO: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^No such option: (.+?)(?: Did you mean (.+)\?)?$", re.S),
+    (re.compile(r"^No such option:? '?(.+?)'?\.?(?: Did you mean (.+?)\?)?$", re.S),
      lambda m: f"그런 옵션이 없습니다: {m.group(1)}" + (f" ({m.group(2)}을(를) 쓰려던 건가요?)" if m.group(2) else "")),
     (re.compile(r"^No such command '(.+)'\.$"), lambda m: f"그런 명령이 없습니다: '{m.group(1)}'"),
     (re.compile(r"^Missing argument '(.+)'\.$"), lambda m: f"인자 '{m.group(1)}'이(가) 빠졌습니다"),

@@ -240,7 +240,8 @@ def _next_lines(report: SubmissionReport, console: Console, lang: str, message_l
 def print_check(report: SubmissionReport, console: Console, lang: str = "ko") -> None:
     """The whole report: every module (not-started ones folded), the total, the next step."""
     labels = _labels(lang)
-    _line(console, f"torchdojo check — {safe_label(report.submission, 4096)}", "bold" if console.is_terminal else "")
+    _emit(console, [(line, "bold") for line in
+                    _wrapped(console, f"torchdojo check — {safe_label(report.submission, 4096)}", "")])
     for module in report.modules:
         _emit(console, module_lines(module, console, lang))
     total = (f"{labels['total']}: {_pts(report.score)}/{_pts(report.max_score)}  "
@@ -314,7 +315,8 @@ def print_progress(data: dict, console: Console, lang: str = "ko") -> None:
     """The `list` view: modules, items with points and status, overall progress."""
     labels = _labels(lang)
     words = STATUS_WORD.get(lang, STATUS_WORD["en"])
-    _line(console, f"torchdojo list — {safe_label(data['submission'], 4096)}", "bold" if console.is_terminal else "")
+    _emit(console, [(line, "bold") for line in
+                    _wrapped(console, f"torchdojo list — {safe_label(data['submission'], 4096)}", "")])
     for module in data["modules"]:
         title = module["title"].get(lang) or module["title"].get("en") or ""
         _line(console, f"{safe_label(module['name'])} ({clean_text(title)}): "
@@ -345,7 +347,11 @@ def print_watch(report: SubmissionReport, regraded: list[str], seconds: float, c
     if len(saved) > 1:  # the first run (every module): detail only where the work is now
         found = _next_item(report)
         saved = [found[0]] if found else saved[-1:]
-    head = [(f"── {labels['regraded']}: {', '.join(safe_label(r) for r in regraded)} ({seconds:.1f} s) ──", "bold")]
+    names = ", ".join(safe_label(r) for r in regraded)
+    if len(regraded) > 3:
+        names = {"ko": f"모듈 {len(regraded)}개 전부", "en": f"all {len(regraded)} modules"}.get(lang, names)
+    head = [(line, "bold") for line in
+            _wrapped(console, f"── {labels['regraded']}: {names} ({seconds:.1f} s) ──", "")]
     tail = overview_lines(report, console, lang)
     if report.full:
         tail.append((labels["full"], "bold green"))
