@@ -70,6 +70,10 @@ def test_calls_and_mentions(tmp_path):
     ("__import__('gc')", "__import__"),
     ("import importlib\nimportlib.import_module('g' + 'c')", "import_module of a computed name"),
     ("def f():\n    return f.__globals__", ".__globals__"),
+    ("from torch.utils._python_dispatch import TorchDispatchMode", "from torch.utils._python_dispatch import ..."),
+    ("from torch import overrides", "from torch import ..."),
+    ("import torch\nclass T(torch.Tensor):\n    @classmethod\n    def __torch_function__(cls, *a):\n        pass",
+     "def __torch_function__"),
 ])
 def test_tampering_is_found(tmp_path, code, what):
     found = parse(tmp_path, code).tampering()

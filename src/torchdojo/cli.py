@@ -44,7 +44,8 @@ def _use_course(ctx: click.Context, param: click.Parameter, value: Path | None) 
 @click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None, expose_value=False,
               is_eager=True, callback=_use_course,
               help="The course folder (holds torchdojo.yaml); default: the current folder or one above it.")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """torchdojo: auto-graded PyTorch exercises and quizzes (Korean first, English beside).
 
     \b
@@ -53,6 +54,15 @@ def main() -> None:
         torchdojo grade submissions/ --csv grades.csv
         torchdojo quiz list
     """
+    from .course import load_course
+    from .errors import TorchdojoError
+
+    try:
+        course = load_course()
+    except TorchdojoError:
+        return  # no course here: commands that need one say so themselves
+    if course.needs_unpacking:  # a student bundle: its graders are packed until a command needs them
+        ctx.with_resource(course.open_pack())
 
 
 lang_option = click.option("--lang", type=click.Choice(["ko", "en"]), default=None,

@@ -9,13 +9,14 @@ TORCHDOJO_COURSE) names it. Nothing is read from torchdojo's own install locatio
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import CourseError
 from .sandbox.limits import Limits
@@ -81,8 +82,10 @@ class Course(BaseModel):
     quizzes: str = "quizzes"  # folder of quiz banks, relative to the root
     mutants: str | None = None  # folder of the course's own mutant files (dev check)
     hidden: list[str] = Field(default_factory=list)  # more folders student code must not see
+    pack: str | None = None  # a student bundle: graders, reference and keyed quizzes packed in this file
     modules: list[Module] = Field(min_length=1)
     root: Path | None = Field(default=None, exclude=True)
+    _packed_home: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _unique(self) -> "Course":
@@ -115,13 +118,17 @@ class Course(BaseModel):
             raise CourseError("this course was not loaded from a folder")
         return self.root / name
 
+    def _packed(self, name: str) -> Path | None:
+        home = self._packed_home
+        return home / name if home is not None and (home / name).is_dir() else None
+
     @property
     def graders_dir(self) -> Path:
-        return self.folder("graders")
+        return self._packed("graders") or self.folder("graders")
 
     @property
     def reference_dir(self) -> Path:
-        return self.folder("reference")
+        return self._packed("reference") or self.folder("reference")
 
     @property
     def exercises_dir(self) -> Path:
@@ -129,7 +136,26 @@ class Course(BaseModel):
 
     @property
     def quizzes_dir(self) -> Path:
-        return self.folder(self.quizzes)
+        return self._packed("quizzes") or self.folder(self.quizzes)
+
+    @property
+    def needs_unpacking(self) -> bool:
+        return bool(self.pack) and self._packed_home is None and not self.folder("graders").is_dir()
+
+    @contextlib.contextmanager
+    def open_pack(self) -> Iterator["Course"]:
+        """A bundle's packed graders, reference and quizzes, unpacked privately for the duration."""
+        if not self.needs_unpacking:
+            yield self
+            return
+        from .release.pack import unpacked_home
+
+        with unpacked_home(self.folder(str(self.pack))) as home:
+            self._packed_home = home
+            try:
+                yield self
+            finally:
+                self._packed_home = None
 
     def hidden_dirs(self) -> list[Path]:
         """What student code must never see: graders, reference, .git and the declared folders."""

@@ -20,11 +20,15 @@ def _lines(paths) -> set[str]:
 
 
 def public_text() -> str:
-    """What students may see anyway: stubs, the torchdojo package (wheel), README, quizzes."""
-    paths = [*sorted((ROOT / "exercises").glob("*.py")), ROOT / "README.md", *sorted((ROOT / "quizzes").glob("*.yaml")),
+    """What students may see anyway: stubs, the manifest (hints), the torchdojo package (wheel), README, quizzes."""
+    paths = [*sorted((ROOT / "exercises").glob("*.py")), ROOT / "README.md", ROOT / "torchdojo.yaml",
+             *sorted((ROOT / "quizzes").glob("*.yaml")),
              *sorted(p for p in (ROOT / "src" / "torchdojo").rglob("*")
                      if p.is_file() and p.suffix in (".py", ".yaml", ".ini", ".txt"))]
-    return "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in paths if p.is_file())
+    from torchdojo.course import load_course
+
+    hints = [t for m in load_course(ROOT).modules for texts in m.hints.values() for h in texts for t in (h.ko, h.en)]
+    return "\n".join([*(p.read_text(encoding="utf-8", errors="ignore") for p in paths if p.is_file()), *hints])
 
 
 def secret_lines() -> dict[str, set[str]]:

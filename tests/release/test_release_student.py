@@ -156,3 +156,48 @@ def test_refuses_a_non_empty_out_unless_forced(bundle, wheel, tmp_path):
     assert result.exit_code == 0 and not (other / "old.txt").exists()
     result = CliRunner().invoke(release, ["student", "--out", str(ROOT), "--wheel", str(wheel), "--force"])
     assert result.exit_code == 2 and "refusing" in result.output
+
+
+def make(bundle: Path, venv: Path, target: str, args: str = "", stdin: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("TORCHDOJO_HOME", "TORCHDOJO_COURSE")}
+    env.update({"TORCHDOJO_LANG": "en", "NO_COLOR": "1", "TORCHDOJO_QUIZ_PROMPT": "typed"})
+    return subprocess.run(["make", "-s", target, f"VENV={venv}", f"ARGS={args}"], cwd=bundle, input=stdin,
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.mark.slow
+def test_every_study_tool_works_in_the_bundle(bundle, fake_venv):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    listed = make(bundle, fake_venv, "list", "--lang en")
+    assert listed.returncode == 0, listed.stderr
+    assert "01_tensors" in listed.stdout and "0/15" in listed.stdout and "0/0" not in listed.stdout
+    hinted = make(bundle, fake_venv, "hint", "01 --lang en")
+    assert hinted.returncode == 0 and "row_stats" in hinted.stdout, hinted.stderr
+    quizzes = make(bundle, fake_venv, "quiz")
+    assert quizzes.returncode == 0 and "tensors" in quizzes.stdout, quizzes.stderr
+    taken = make(bundle, fake_venv, "quiz", "run tensors --lang en --typed --seed 1", stdin="1\n" * 12)
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    assert "Why: `view()` looks at the same memory" in taken.stdout, taken.stdout[-2000:]  # explanations shown
+    plain = subprocess.run([str(fake_venv / "bin" / "python"), "-m", "torchdojo", "check", "exercises", "--json",
+                            "--module", "01"], cwd=bundle, capture_output=True, text=True, timeout=600,
+                           env={k: v for k, v in os.environ.items() if k not in ("TORCHDOJO_HOME", "TORCHDOJO_COURSE")})
+    assert plain.returncode == 1 and json.loads(plain.stdout)["max_score"] == 15, plain.stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("TORCHDOJO_HOME", "TORCHDOJO_COURSE")}
+    env.update({"TORCHDOJO_LANG": "en", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"})
+    watch = subprocess.Popen(["make", "-s", "watch", f"VENV={fake_venv}", "ARGS=--lang en"], cwd=bundle, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    seen = ""
+    try:
+        import select
+        import time
+
+        deadline = time.monotonic() + 300
+        while "0/15" not in seen and time.monotonic() < deadline and watch.poll() is None:
+            ready, _, _ = select.select([watch.stdout], [], [], 1.0)
+            if ready:
+                seen += watch.stdout.readline()
+    finally:
+        os.killpg(watch.pid, 9)
+        watch.wait()
+    assert "0/15" in seen, seen[-2000:]

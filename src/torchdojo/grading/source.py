@@ -27,6 +27,9 @@ TAMPER_ATTRIBUTES = {"__builtins__", "__code__", "__globals__", "__closure__", "
                      "setprofile", "addaudithook", "meta_path", "path_hooks", "__torch_function__",
                      "__torch_dispatch__"}
 SYS_ATTRIBUTES = {"modules"}  # sys.modules, but model.modules() is ordinary
+# torch's own hooks into every operation: a mode or override could fake what a probe observes
+TAMPER_TORCH_MODULES = ("torch.overrides", "torch.utils._python_dispatch", "torch._C", "torch.library",
+                        "torch._dynamo", "torch.fx")
 # Attribute assignment on these roots replaces a library function for everyone (a monkey patch).
 PATCH_ROOTS = {"torch", "nn", "F", "functional", "optim", "np", "numpy", "torchvision", "math"}
 PATCH_ALLOWED = {"backends"}  # torch.backends.cudnn.deterministic = True is ordinary tutorial code
@@ -139,11 +142,15 @@ class StudentSource:
         for n in ast.walk(self.tree):
             if isinstance(n, ast.Import):
                 for alias in n.names:
-                    if alias.name.split(".")[0] in TAMPER_MODULES:
+                    if alias.name.split(".")[0] in TAMPER_MODULES or _torch_internal(alias.name):
                         found.add((n.lineno, f"import {alias.name}"))
             elif isinstance(n, ast.ImportFrom):
-                if (n.module or "").split(".")[0] in TAMPER_MODULES:
+                module = n.module or ""
+                named = [f"{module}.{a.name}" for a in n.names]
+                if module.split(".")[0] in TAMPER_MODULES or any(_torch_internal(m) for m in [module, *named]):
                     found.add((n.lineno, f"from {n.module} import ..."))
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in TAMPER_ATTRIBUTES:
+                found.add((n.lineno, f"def {n.name}"))
             elif isinstance(n, ast.Name) and (n.id in TAMPER_CALLS or n.id == "__builtins__"):
                 found.add((n.lineno, n.id))
             elif isinstance(n, ast.Attribute) and (
@@ -165,6 +172,10 @@ class StudentSource:
                     if root:
                         found.add((n.lineno, f"assignment to {root}"))
         return sorted(found)
+
+
+def _torch_internal(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in TAMPER_TORCH_MODULES)
 
 
 def _call_name(func: ast.AST) -> str | None:

@@ -30,7 +30,8 @@ MAGIC = b"TORCHDOJO-PACK/1\n"
 FORMAT = "torchdojo.pack/1"
 PACK_ENV = "TORCHDOJO_PACK"
 # what a pack holds: the folders of a project root TORCHDOJO_HOME points at
-PACKED_FOLDERS = ("graders", "reference")
+PACKED_FOLDERS = ("graders", "reference", "quizzes")
+OPTIONAL_FOLDERS = ("quizzes",)  # quiz banks with their keys, for the bundle's quizzes
 PACKED_FILES = ("torchdojo.yaml",)  # the course manifest: the unpacked folder is a course root
 
 
@@ -39,8 +40,10 @@ def collect_sources(project: Path) -> dict[str, bytes]:
     for folder in PACKED_FOLDERS:
         base = project / folder
         if not base.is_dir():
+            if folder in OPTIONAL_FOLDERS:
+                continue
             raise CourseError(f"{base}: no such folder (graders and reference solutions are packed from it)")
-        for path in sorted(base.rglob("*.py")):
+        for path in sorted(p for p in base.rglob("*") if p.suffix in (".py", ".yaml", ".yml") and p.is_file()):
             rel = path.relative_to(project)
             if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
                 continue

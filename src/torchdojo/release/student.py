@@ -2,7 +2,8 @@
 
     DIR/
       README.md                  how to work, `make check`, the trust model (Korean, English)
-      Makefile                   `make check`: makes .venv, installs the wheel, grades exercises/
+      torchdojo.yaml             the course manifest (modules, items, hints), `pack:` names the pack
+      Makefile                   `make check`, `make watch`, `make list`, `make hint`, `make quiz`
       exercises/NN_*.py          the stubs
       quizzes/*.yaml             questions and choices only: no answer keys, no explanations
       answers/*.yaml             one answer sheet per quiz (question id -> choice number)
@@ -21,7 +22,7 @@ from typing import Iterable
 
 import yaml
 
-from ..course import exercises_dir, load_course, project_root
+from ..course import MANIFEST, exercises_dir, load_course, project_root
 from .common import build_wheel, prepare_out, refuse_solved_stubs
 from .pack import write_pack
 
@@ -40,7 +41,7 @@ ARGS ?=
 WHEEL := $(firstword $(wildcard wheels/torchdojo-*.whl))
 PACK := .torchdojo/graders.pack
 
-.PHONY: check install clean-venv
+.PHONY: check watch list hint quiz install clean-venv
 
 $(STAMP): $(WHEEL)
 \t@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,8 +51,21 @@ $(STAMP): $(WHEEL)
 
 install: $(STAMP)
 
+# torchdojo finds torchdojo.yaml here; its `pack:` holds the graders, unpacked only while grading
 check: $(STAMP)
-\t$(BIN)/python -m torchdojo.release.packed --pack $(PACK) check $(DIR) $(ARGS)
+\t$(BIN)/python -m torchdojo check $(DIR) $(ARGS)
+
+watch: $(STAMP)
+\t$(BIN)/python -m torchdojo watch $(DIR) $(ARGS)
+
+list: $(STAMP)
+\t$(BIN)/python -m torchdojo list $(DIR) $(ARGS)
+
+hint: $(STAMP)
+\t$(BIN)/python -m torchdojo hint $(ARGS)
+
+quiz: $(STAMP)
+\t$(BIN)/python -m torchdojo quiz $(or $(ARGS),list)
 
 clean-venv:
 \trm -rf $(VENV)
@@ -78,20 +92,25 @@ The exit status is 0 only at full score.
 make check ARGS="--module 01_tensors"   # 한 모듈만 / one module
 make check ARGS="--lang en"             # 영어 메시지 / English messages
 make check ARGS="--json"                # JSON 보고서 / the JSON report
+make watch                              # 저장할 때마다 그 모듈만 다시 채점 / re-grade the module you save
+make list                               # 모든 항목과 진행 상황 / every item and your progress
+make hint ARGS="01"                     # 다음 항목의 힌트 / a hint for your next item
+make quiz                               # 퀴즈 목록 / the quizzes
+make quiz ARGS="run tensors"            # 퀴즈 풀기 (해설 포함) / take a quiz (with explanations)
 ```
 
 ## 퀴즈 / Quizzes
 
-`quizzes/`에는 문제와 보기만 있습니다 (정답과 해설은 빠져 있습니다). 답은 `answers/`의 같은 이름 파일에
-`문제 id: 보기 번호`로 적어 제출하세요 (보기 번호는 파일에 적힌 순서, 1부터; 여러 개를 고르는 문제는
-`[1, 3]`). 채점은 강사가 정답이 있는 퀴즈로 합니다. 이 꾸러미의 `torchdojo quiz`는 정답이 없어 퀴즈를
-채점할 수 없습니다.
+연습용 퀴즈는 `make quiz ARGS="run tensors"`로 풀 수 있고, 답마다 해설이 나옵니다 (정답이 든 문제 은행은
+채점기와 함께 `.torchdojo/graders.pack`에 들어 있습니다). 제출용 답안은 `answers/`의 같은 이름 파일에
+`문제 id: 보기 번호`로 적습니다 (보기 번호는 `quizzes/` 파일에 적힌 순서, 1부터; 여러 개는 `[1, 3]`).
+`quizzes/`에는 문제와 보기만 있습니다. 성적용 채점은 강사가 합니다.
 
-`quizzes/` holds questions and choices only (answer keys and explanations are left out). Write
-your answers in `answers/` (one sheet per quiz file, same file name) as `question id: choice number` (file order, from 1; a list
-such as `[1, 3]` for multi-select) and hand the file in: your instructor scores it with the keys
-(`torchdojo quiz run <quiz id> --answers answers/<file> --json`). `torchdojo quiz` in this
-bundle cannot score quizzes, as it has no keys.
+Practice quizzes run with `make quiz ARGS="run tensors"` and explain every answer (the keyed
+banks travel packed with the graders in `.torchdojo/graders.pack`). Answers to hand in go in
+`answers/` (one sheet per quiz file) as `question id: choice number` (the order of the file in
+`quizzes/`, from 1; a list such as `[1, 3]` for multi-select); `quizzes/` holds questions and
+choices only. Your instructor scores the sheets for your grade.
 
 ## 채점기는 어디에? 무엇을 믿을 수 있나요? / Where are the graders? (trust model)
 
@@ -170,6 +189,15 @@ def _quiz_files() -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def _bundle_manifest(course, names: list[str]) -> str:
+    """The course manifest for the bundle: the released modules, the pack named, no authoring folders."""
+    data = course.model_dump(mode="json", exclude={"mutants", "hidden", "pack"})
+    data["modules"] = [m for m in data["modules"] if m["name"] in names]
+    data["pack"] = PACK_REL
+    return ("# torchdojo course manifest (student bundle): modules, items and points, hints.\n"
+            + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
 def release_student(out: Path, *, force: bool = False, wheel: Path | None = None,
                     modules: Iterable[str] | None = None) -> StudentBundle:
     """Write the student bundle into `out`."""
@@ -200,6 +228,7 @@ def release_student(out: Path, *, force: bool = False, wheel: Path | None = None
         quizzes.append(target)
     whl = build_wheel(out / "wheels", wheel)
     pack = write_pack(out / PACK_REL, project_root(), meta={"modules": names})
+    (out / MANIFEST).write_text(_bundle_manifest(course, names), encoding="utf-8")
     (out / "Makefile").write_text(MAKEFILE, encoding="utf-8")
     first = f"`{names[0]}.py`" if names else "`01_tensors.py`"
     (out / "README.md").write_text(README.format(first=first), encoding="utf-8")
