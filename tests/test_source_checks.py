@@ -38,6 +38,20 @@ def test_loops_are_found_in_the_function_and_its_helpers(tmp_path):
     assert src.loops("clean") == []
 
 
+def test_an_old_body_kept_under_another_name_stays_reachable(tmp_path):
+    src = parse(tmp_path, """
+        def evaluate(model):
+            for x in model:
+                pass
+
+        _old = evaluate
+
+        def evaluate(model):
+            return _old(model)
+    """)
+    assert src.loops("evaluate") == [3]
+
+
 def test_calls_and_mentions(tmp_path):
     src = parse(tmp_path, """
         from torch.nn.functional import cross_entropy as ce
@@ -71,6 +85,10 @@ def test_calls_and_mentions(tmp_path):
     ("import importlib\nimportlib.import_module('g' + 'c')", "import_module of a computed name"),
     ("def f():\n    return f.__globals__", ".__globals__"),
     ("from torch.utils._python_dispatch import TorchDispatchMode", "from torch.utils._python_dispatch import ..."),
+    ("import torch\nm = torch.sys.modules", ".modules"),
+    ("def f(model):\n    type(model).forward = lambda self, x: x", "assignment to an attribute of type(...)"),
+    ("import torch.optim.adam as A\nA.adam = None", "assignment to A.adam"),
+    ("from torch.optim import adam\nadam.adam = None", "assignment to adam.adam"),
     ("from torch import overrides", "from torch import ..."),
     ("import torch\nclass T(torch.Tensor):\n    @classmethod\n    def __torch_function__(cls, *a):\n        pass",
      "def __torch_function__"),

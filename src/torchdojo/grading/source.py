@@ -43,7 +43,8 @@ class StudentSource:
     text: str = ""
     tree: ast.Module | None = None
     problem: str | None = None
-    _defs: dict[str, ast.AST] = field(default_factory=dict)
+    _defs: dict[str, list[ast.AST]] = field(default_factory=dict)  # every top-level binding of a name
+    _library_names: set[str] = field(default_factory=set)  # names bound to library modules by imports
 
     @classmethod
     def read(cls, path: Path, limit: int = 1024**2, root: Path | None = None) -> "StudentSource":
@@ -55,13 +56,20 @@ class StudentSource:
         except (OSError, UnsafeFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             source.problem = type(exc).__name__
             return source
-        for node in source.tree.body:  # a later definition replaces an earlier one, as in Python
+        for node in source.tree.body:  # every binding: `_old = f` then `def f` keeps the old body reachable
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                source._defs[node.name] = node
+                source._defs.setdefault(node.name, []).append(node)
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
-                        source._defs[target.id] = node
+                        source._defs.setdefault(target.id, []).append(node)
+        for node in ast.walk(source.tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] in PATCH_ROOTS:
+                        source._library_names.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PATCH_ROOTS:
+                source._library_names.update(a.asname or a.name for a in node.names)
         return source
 
     @property
@@ -69,24 +77,25 @@ class StudentSource:
         return self.tree is not None
 
     def definition(self, name: str) -> ast.AST | None:
-        return self._defs.get(name)
+        """The binding of `name` that Python would use (the last one)."""
+        found = self._defs.get(name)
+        return found[-1] if found else None
 
     def reachable(self, name: str) -> list[ast.AST]:
         """The definition of `name` and every module-level definition it refers to, transitively."""
-        seen: dict[str, ast.AST] = {}
+        seen: dict[str, list[ast.AST]] = {}
         todo = [name]
         while todo:
             current = todo.pop()
-            node = self._defs.get(current)
-            if node is None or current in seen:
+            nodes = self._defs.get(current)
+            if not nodes or current in seen:
                 continue
-            seen[current] = node
-            for sub in _walk(node):
-                if isinstance(sub, ast.Name) and sub.id in self._defs and sub.id not in seen:
-                    todo.append(sub.id)
-                elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
-                    continue
-        return list(seen.values())
+            seen[current] = nodes
+            for node in nodes:
+                for sub in _walk(node):
+                    if isinstance(sub, ast.Name) and sub.id in self._defs and sub.id not in seen:
+                        todo.append(sub.id)
+        return [node for nodes in seen.values() for node in nodes]
 
     def loops(self, name: str) -> list[int]:
         """Lines of Python loops and comprehensions in `name` and what it calls in this file."""
@@ -155,22 +164,26 @@ class StudentSource:
                 found.add((n.lineno, n.id))
             elif isinstance(n, ast.Attribute) and (
                     n.attr in TAMPER_ATTRIBUTES
-                    or (n.attr in SYS_ATTRIBUTES and isinstance(n.value, ast.Name) and n.value.id == "sys")):
+                    or (n.attr in SYS_ATTRIBUTES and _ends_with(n.value, "sys"))
+                    or n.attr == "sys"):
                 found.add((n.lineno, f".{n.attr}"))
             elif (isinstance(n, ast.Call) and _call_name(n.func) == "import_module"
                   and not (n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str))):
                 found.add((n.lineno, "import_module of a computed name"))
             elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("setattr", "delattr")
-                  and n.args and _patched_root(ast.Attribute(value=n.args[0], attr="x")) is not None):
+                  and n.args and (_patched_root(ast.Attribute(value=n.args[0], attr="x"), self._library_names)
+                                  is not None or _is_type_of(n.args[0]))):
                 found.add((n.lineno, f"{n.func.id} on a library module"))
             elif isinstance(n, ast.Constant) and isinstance(n.value, str) and _names_module(n.value):
                 found.add((n.lineno, repr(n.value[:40])))
             elif isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
                 targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target]
                 for target in targets:
-                    root = _patched_root(target)
+                    root = _patched_root(target, self._library_names)
                     if root:
                         found.add((n.lineno, f"assignment to {root}"))
+                    elif isinstance(target, ast.Attribute) and _is_type_of(target.value):
+                        found.add((n.lineno, "assignment to an attribute of type(...)"))
         return sorted(found)
 
 
@@ -216,7 +229,18 @@ def _names_of(n: ast.AST) -> list[str]:
     return []
 
 
-def _patched_root(target: ast.AST) -> str | None:
+def _ends_with(node: ast.AST, name: str) -> bool:
+    """`sys` or `torch.sys` or `os.sys`: an expression that names the module `name`."""
+    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+
+
+def _is_type_of(node: ast.AST) -> bool:
+    """`type(model)` or `model.__class__`: assigning into it patches a class for every instance."""
+    return ((isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type")
+            or (isinstance(node, ast.Attribute) and node.attr == "__class__"))
+
+
+def _patched_root(target: ast.AST, aliases: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
     """`torch.x.y = ...` -> 'torch.x.y' when its root is a library module (not torch.backends)."""
     if not isinstance(target, ast.Attribute):
         return None
@@ -225,7 +249,7 @@ def _patched_root(target: ast.AST) -> str | None:
     while isinstance(node, ast.Attribute):
         chain.append(node.attr)
         node = node.value
-    if not isinstance(node, ast.Name) or node.id not in PATCH_ROOTS:
+    if not isinstance(node, ast.Name) or (node.id not in PATCH_ROOTS and node.id not in aliases):
         return None
     chain.append(node.id)
     chain.reverse()
