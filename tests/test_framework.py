@@ -152,3 +152,20 @@ def test_wheel_in_a_fresh_venv_grades_a_new_course(tmp_path):
     stubs = subprocess.run([str(python), "-m", "torchdojo", "check", "--json"], cwd=work / "mycourse", env=env,
                            capture_output=True, text=True, timeout=300)
     assert stubs.returncode == 1 and '"max_score": 2' in stubs.stdout
+
+
+def test_a_grader_that_disagrees_with_the_manifest_is_a_course_error(tmp_path):
+    import shutil
+
+    course = tmp_path / "course"
+    for part in ("exercises", "reference", "graders"):
+        shutil.copytree(ROOT / part, course / part, ignore=shutil.ignore_patterns("__pycache__", ".torchdojo"))
+    text = (ROOT / MANIFEST).read_text(encoding="utf-8")
+    (course / MANIFEST).write_text(text.replace("    row_stats: 3\n", "    row_stats: 4\n", 1), encoding="utf-8")
+    result = run("check", "reference", "--module", "01", "--json", cwd=course)
+    assert result.returncode == 1, result.stderr
+    import json
+
+    (module,) = json.loads(result.stdout)["modules"]
+    assert module["score"] == 0 and all(i["status"] == "error" for i in module["items"])
+    assert "item row_stats: the grader's markers give 3 points, the manifest 4" in module["items"][0]["message"]

@@ -54,9 +54,6 @@ def module_of(request_or_path: Any) -> str:
     return name[len("test_"):] if name.startswith("test_") else name
 
 
-ENFORCE_MANIFEST = False
-
-
 def marker_of(item: pytest.Item) -> tuple[str, float | None]:
     """(item name, points or None) of a grader test's `points` marker."""
     marker = item.get_closest_marker("points")
@@ -321,9 +318,6 @@ class Collector:
                 per_function: dict[str, float] = {}
             else:
                 per_function, problem = points_per_test(declared, tests)
-            if problem and not ENFORCE_MANIFEST:  # transitional: graders are being rewritten right now
-                per_function = {f: (p if p is not None else 1.0) for _, f, p in tests}
-                problem = None
             if problem:
                 errors[module] = (f"course error, not your fault: graders/test_{module}.py and torchdojo.yaml "
                                   f"disagree ({problem})",
