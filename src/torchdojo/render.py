@@ -216,14 +216,16 @@ def _next_item(report: SubmissionReport) -> tuple[ModuleResult, Any] | None:
 
 
 def _next_lines(report: SubmissionReport, console: Console, lang: str, message_lines: int | None = 3,
-                hint_text: bool = False) -> list[tuple[str, str]]:
+                hint_text: bool = False, shown: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The next unfinished item, its message (unless its module is `shown` above) and a hint."""
     labels = _labels(lang)
     found = _next_item(report)
     if found is None:
         return []
     module, item = found
     out = [(f"▶ {labels['next']}: {safe_label(module.name)} / {safe_label(item.name)}", "bold")]
-    out += [(line, "") for line in _wrapped(console, item.message, "  ", message_lines)]
+    if module.name not in set(shown) or not_started(module):
+        out += [(line, "") for line in _wrapped(console, item.message, "  ", message_lines)]
     if hint_text:
         from .hints import hint
 
@@ -261,9 +263,17 @@ def overview_lines(report: SubmissionReport, console: Console, lang: str) -> lis
         number = safe_label(module.name).split("_", 1)[0]
         full = module.max_score > 0 and module.score >= module.max_score
         parts.append(f"{number}{' ✔' if full else ''} {_pts(module.score)}/{_pts(module.max_score)}")
-    text = f"{labels['overview']}: " + " · ".join(parts) + \
-        f"  —  {labels['total']} {_pts(report.score)}/{_pts(report.max_score)}"
-    return [(line, "") for line in _wrapped(console, text, "")]
+    parts[0] = f"{labels['overview']}: {parts[0]}" if parts else f"{labels['overview']}:"
+    parts[-1] += " —"
+    parts.append(f"{labels['total']} {_pts(report.score)}/{_pts(report.max_score)}")
+    width = _width(console)
+    lines: list[str] = []
+    for part in parts:  # a module's number and points always on one line
+        if lines and (not width or _cells(lines[-1]) + 3 + _cells(part) <= width):
+            lines[-1] += (" " if part.startswith(labels["total"]) else " · ") + part
+        else:
+            lines.append(part if not lines else "  " + part)
+    return [(line, "") for line in lines]
 
 
 def print_class(reports: Iterable[SubmissionReport], console: Console, module_names: list[str],
@@ -364,7 +374,8 @@ def print_watch(report: SubmissionReport, regraded: list[str], seconds: float, c
         detail = []
         for module in saved:
             detail += module_lines(module, console, lang, message_lines=message_lines, output_lines=output_lines)
-        nxt = _next_lines(report, console, lang, message_lines=message_lines, hint_text=hint_text)
+        nxt = _next_lines(report, console, lang, message_lines=message_lines, hint_text=hint_text,
+                          shown=[m.name for m in saved])
         if len(detail) + len(nxt) <= room:
             break
     if len(detail) + len(nxt) > room:

@@ -25,8 +25,11 @@ def watch(directory: Path, *, device: str = "auto", lang: str = "ko", artifacts:
           on_report: Callable[[SubmissionReport, list[str], float], None],
           stop: threading.Event | None = None, debounce_ms: int = 200) -> None:
     """Call `on_report(report, regraded_modules, seconds)` after the first run and after each save."""
+    import logging
+
     import watchfiles
 
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # no "KeyboardInterrupt caught" line on Ctrl-C
     course = load_course()
     directory = Path(directory)
     validate_submission(directory, course)
