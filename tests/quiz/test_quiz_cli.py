@@ -493,3 +493,11 @@ def test_quiz_cli_does_not_import_torch() -> None:
 
     code = "import sys, torchdojo.cli_quiz, torchdojo.quiz; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_report_csv_neutralises_formulas_in_names(tmp_path: Path, tiny_path: Path, tiny) -> None:
+    record = tmp_path / "r.jsonl"
+    take(tiny_path, tmp_path, record, "=1+2", {q.id: q.answer for q in tiny.questions})
+    rows = list(csv.reader(io.StringIO(run("report", str(record), "--format", "csv", "--bank", str(tiny_path)).stdout)))
+    names = [row[2] for row in rows[1:] if row and row[0] == "student"]
+    assert names == ["'=1+2"]

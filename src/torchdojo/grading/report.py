@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..csvsafe import csv_cell, csv_row  # noqa: F401  (re-exported: the class CSV uses them)
+
 SCHEMA = "torchdojo.report/1"
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
 
@@ -225,19 +227,6 @@ def to_json(report: SubmissionReport | ClassReport) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet shows as text, never runs: a text starting with = + - @,
-    tab or carriage return gets a leading apostrophe (OWASP's advice against CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def csv_row(values: Iterable[Any]) -> list[Any]:
-    return [csv_cell(v) for v in values]
 
 
 # Why a module scored what it did, for the CSV (a missing file, a timeout and a syntax error must

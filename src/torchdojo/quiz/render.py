@@ -419,8 +419,14 @@ CSV_COLUMNS = [
 
 def report_csv(report: Report) -> str:
     """One CSV table; `section` is 'student', 'question' or 'incomplete' (filter on it)."""
+    from ..csvsafe import csv_cell
+
+    class _SafeWriter(csv.DictWriter):  # a student name such as "=HYPERLINK(...)" stays text
+        def writerow(self, row):  # type: ignore[override]
+            return super().writerow({k: csv_cell(v) for k, v in row.items()})
+
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = _SafeWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for s in report.students:
         writer.writerow({
