@@ -38,7 +38,8 @@ ABORTED = {"ko": "중단했습니다!", "en": "Aborted!"}
 _CLICK_KO: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^No such option:? '?(.+?)'?\.?(?: Did you mean (.+?)\?)?$", re.S),
      lambda m: f"그런 옵션이 없습니다: {m.group(1)}" + (f" ({m.group(2)}을(를) 쓰려던 건가요?)" if m.group(2) else "")),
-    (re.compile(r"^No such command '(.+)'\.$"), lambda m: f"그런 명령이 없습니다: '{m.group(1)}'"),
+    (re.compile(r"^No such command '(.+?)'\.(?: Did you mean '?(.+?)'?\?)?$"),
+     lambda m: f"그런 명령이 없습니다: '{m.group(1)}'" + (f" ('{m.group(2)}'을(를) 쓰려던 건가요?)" if m.group(2) else "")),
     (re.compile(r"^Missing argument '(.+)'\.$"), lambda m: f"인자 '{m.group(1)}'이(가) 빠졌습니다"),
     (re.compile(r"^Missing option '(.+)'\.$"), lambda m: f"옵션 '{m.group(1)}'이(가) 빠졌습니다"),
     (re.compile(r"^Option '(.+)' requires an argument\.$"), lambda m: f"옵션 '{m.group(1)}'에는 값이 필요합니다"),
@@ -94,10 +95,14 @@ class LocalizedGroup(click.Group):
             show_click_error(exc, lang)
             sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt, EOFError):
-            click.echo(file=sys.stderr)
             click.echo(ABORTED.get(lang, ABORTED["en"]), err=True)
             sys.exit(1)
-        sys.exit(value if isinstance(value, int) else 0)
+        # a command's return value is not an exit status (as in Click's standalone mode); ctx.exit(N) is
+        sys.exit(value if isinstance(value, int) and not isinstance(value, bool) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        super().invoke(ctx)
+        return None
 
 
 def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
