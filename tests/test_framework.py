@@ -169,3 +169,28 @@ def test_a_grader_that_disagrees_with_the_manifest_is_a_course_error(tmp_path):
     (module,) = json.loads(result.stdout)["modules"]
     assert module["score"] == 0 and all(i["status"] == "error" for i in module["items"])
     assert "item row_stats: the grader's markers give 3 points, the manifest 4" in module["items"][0]["message"]
+
+
+def test_one_run_configuration_hides_the_course_folders_also_when_run_by_hand(tmp_path):
+    import pytest as _pytest
+
+    from torchdojo.grading import plugin
+    from torchdojo.grading.runner import Scorer
+
+    with Scorer(device="cpu", seed=5) as scorer:
+        ctx = scorer.context_for(tmp_path)
+    hidden = set(ctx.hidden)
+    for folder in ("graders", "reference", "tests", ".git"):
+        assert str((ROOT / folder).resolve()) in hidden
+    seen = {}
+
+    class Spy:
+        @_pytest.hookimpl(trylast=True)
+        def pytest_configure(self, config):
+            seen["hidden"] = list(config.stash[plugin.CONTEXT].hidden)
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        _pytest.main([str(ROOT / "graders" / "test_01_tensors.py"), "--collect-only", "-q", "-p", "torchdojo.grading.plugin",
+                      "--submission", str(ROOT / "reference"), "-p", "no:cacheprovider", "--rootdir", str(ROOT / "graders"),
+                      "--import-mode=importlib", "-c", str(ROOT / "src/torchdojo/grading/pytest.ini")], plugins=[Spy()])
+    assert str((ROOT / "tests").resolve()) in seen["hidden"]

@@ -28,7 +28,6 @@ import functools
 import hashlib
 import logging
 import os
-import random
 import shutil
 import stat
 import tempfile
@@ -38,6 +37,7 @@ from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from ..seeds import new_seed
 from ..errors import TorchdojoError, UsageError
 from .report import SubmissionReport
 
@@ -405,7 +405,7 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
     linked = [s for s in subs if is_link(s[1])]  # never read through: 0 with the message, not sent
     subs = [s for s in subs if not is_link(s[1])]
     names = [course.module(m).name for m in modules] if modules else None
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    seed = seed if seed is not None else new_seed()
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
     if not subs:

@@ -1,4 +1,4 @@
-"""State of one grading run shared by the pytest plugin and the runner."""
+"""What one grading run is given (GradingContext) and what it gives back (RunRecord)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,16 @@ class TestOutcome:
 
 
 @dataclass
+class RunRecord:
+    """What one pytest run over the graders found: returned by the run, never read from the context."""
+
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    collection_errors: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # module -> the tail of what the student printed
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
 class GradingContext:
     """Everything a grader fixture needs: where the code is, the sandbox, the seed."""
 
@@ -65,10 +75,6 @@ class GradingContext:
     seed: int = 0
     base_limits: Limits = field(default_factory=Limits)
     course: Course = field(default_factory=load_course)
-    outcomes: list[TestOutcome] = field(default_factory=list)
-    collected: list[TestOutcome] = field(default_factory=list)
-    collection_errors: dict[str, str] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)
     # kept across submissions of one run: reference workers and their answers
     reference_modules: dict[str, RemoteModule] = field(default_factory=dict)
     reference_cache: dict[bytes, Any] = field(default_factory=dict)
@@ -79,7 +85,6 @@ class GradingContext:
     _data_dirs: list[str] = field(default_factory=list)
     keep_artifacts: bool = False
     fixed_cases_only: bool = False  # drop the random cases of every battery (the mutant proof)
-    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def limits(self, module: str) -> Limits:
         return self.course.module(module).limits_for(self.base_limits)

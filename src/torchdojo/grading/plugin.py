@@ -11,7 +11,6 @@ graders/test_01_tensors.py --submission reference`.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,11 +26,12 @@ from ..sandbox.remote import (
     WorkerProblem,
 )
 from .checks import GradeFailure
-from .context import GradingContext, TestOutcome
+from .context import GradingContext, RunRecord, TestOutcome
 from ..errors import TorchdojoError
 from .source import StudentSource
 
 CONTEXT = pytest.StashKey[GradingContext]()
+RECORD = pytest.StashKey[RunRecord]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,7 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n, item=None): points of this check; item names the exercise")
     if config.getoption("--submission", None) or config.stash.get(CONTEXT, None) is not None:
-        config.pluginmanager.register(Collector(_context(config)), "torchdojo-collector")
+        config.pluginmanager.register(Collector(_context(config), _record(config)), "torchdojo-collector")
 
 
 def module_of(request_or_path: Any) -> str:
@@ -106,28 +106,25 @@ def points_per_test(module: Any, tests: list[tuple[str, str, float | None]]) -> 
 
 def _context(config: pytest.Config) -> GradingContext:
     ctx = config.stash.get(CONTEXT, None)
-    if ctx is None:  # run by hand with plain pytest: build one from the options
-        from ..course import graders_dir, project_root, reference_dir
-        from ..sandbox.isolation import available_tier
-        from ..sandbox.zygote import Zygote
-        from .context import make_data_root
+    if ctx is None:  # run by hand with plain pytest: the same configuration a Scorer builds
+        from .runner import Scorer
 
         submission = config.getoption("--submission")
         if not submission:
             raise pytest.UsageError("give --submission DIR (the student's folder)")
-        seed = config.getoption("--td-seed")
-        reference = Path(config.getoption("--reference") or reference_dir()).resolve()
-        data_root = make_data_root()  # before any worker, so every worker sees it
-        ctx = GradingContext(
-            zygote=Zygote().start(), submission=Path(submission).resolve(), reference=reference,
-            device=config.getoption("--td-device"), seed=seed if seed is not None else random.randrange(2**31),
-            tier=available_tier(), hidden=[str(graders_dir()), str(reference), str(project_root() / ".git")],
-            data_root=data_root, shared=[data_root],
-        )
+        scorer = Scorer(device=config.getoption("--td-device"), seed=config.getoption("--td-seed"),
+                        reference=config.getoption("--reference"), lang="en").start()
+        ctx = scorer.context_for(Path(submission))
         config.stash[CONTEXT] = ctx
-        config.add_cleanup(ctx.close_references)
-        config.add_cleanup(ctx.zygote.stop)
+        config.add_cleanup(scorer.close)
     return ctx
+
+
+def _record(config: pytest.Config) -> RunRecord:
+    record = config.stash.get(RECORD, None)
+    if record is None:
+        record = config.stash[RECORD] = RunRecord()
+    return record
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +146,7 @@ def student(grading: GradingContext, request: pytest.FixtureRequest) -> Iterator
     finally:
         remote.close()
         if remote.output_tail:
-            grading.outputs[module] = remote.output_tail
+            _record(request.config).outputs[module] = remote.output_tail
 
 
 @pytest.fixture(scope="module")
@@ -160,19 +157,20 @@ def reference(grading: GradingContext, request: pytest.FixtureRequest) -> Remote
 class ArtifactSink:
     """Lets a grader keep what the student's code produced (images, curves) for pictures."""
 
-    def __init__(self, ctx: GradingContext, module: str):
+    def __init__(self, ctx: GradingContext, record: RunRecord, module: str):
         self._ctx = ctx
+        self._record = record
         self._module = module
 
     def save(self, kind: str, **data: Any) -> None:
         """Keep plain data (tensors, lists of numbers) under `<module>/<kind>` (first save wins)."""
         if self._ctx.keep_artifacts:
-            self._ctx.artifacts.setdefault(f"{self._module}/{kind}", data)
+            self._record.artifacts.setdefault(f"{self._module}/{kind}", data)
 
 
 @pytest.fixture
 def artifacts(grading: GradingContext, request: pytest.FixtureRequest) -> ArtifactSink:
-    return ArtifactSink(grading, module_of(request))
+    return ArtifactSink(grading, _record(request.config), module_of(request))
 
 
 @pytest.fixture
@@ -269,8 +267,9 @@ def tampering_verdict(ctx: GradingContext, module: str) -> tuple[str, str] | Non
 class Collector:
     """Receives pytest's reports and keeps, per test, the item, points, status and message."""
 
-    def __init__(self, ctx: GradingContext):
+    def __init__(self, ctx: GradingContext, record: RunRecord):
         self.ctx = ctx
+        self.record = record
         self._by_nodeid: dict[str, TestOutcome] = {}
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -295,7 +294,7 @@ class Collector:
                 dropped.append(item)
             else:
                 keep.append(item)
-            self.ctx.collected.append(outcome)
+            self.record.outcomes.append(outcome)
             self._by_nodeid[item.nodeid] = outcome
         if dropped:
             items[:] = keep
@@ -328,7 +327,7 @@ class Collector:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.ctx.collection_errors[str(report.fspath)] = str(report.longrepr)[-2000:]
+            self.record.collection_errors[str(report.fspath)] = str(report.longrepr)[-2000:]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         info = dict(report.user_properties).get("torchdojo")
@@ -343,7 +342,7 @@ class Collector:
 
         write = terminalreporter.write_line
         total = maximum = 0.0
-        for module in modules_from_outcomes(self.ctx.collected, lang="en"):
+        for module in modules_from_outcomes(self.record.outcomes, lang="en"):
             write(f"{module.name}: {module.score:g}/{module.max_score:g}")
             for it in module.items:
                 write(f"  {it.status:8} {it.score:g}/{it.max_score:g}  {it.name}  {it.message}")

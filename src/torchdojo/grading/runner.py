@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import random
 import shutil
 import stat
 import time
@@ -16,31 +15,34 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 
-from ..course import Course, graders_dir, load_course, project_root, reference_dir
+from ..course import Course, load_course
 from ..errors import TorchdojoError, UsageError
+from ..seeds import new_seed
 from ..sandbox.devices import resolve_device
 from ..sandbox.files import is_link
 from ..sandbox.isolation import available_tier, describe as describe_isolation
 from ..sandbox.limits import Limits
 from ..sandbox.zygote import Zygote
 from .aggregate import modules_from_outcomes
-from .context import GradingContext, make_data_root, reference_spent
+from .context import GradingContext, RunRecord, make_data_root, reference_spent
 from .report import ItemResult, ModuleResult, SubmissionReport, safe_label
 
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
 
 
 class _ContextPlugin:
-    """Hands the run's context to the grading plugin before it configures itself."""
+    """Hands the run's context, and the record it fills, to the grading plugin before it configures itself."""
 
-    def __init__(self, ctx: GradingContext):
+    def __init__(self, ctx: GradingContext, record: RunRecord):
         self.ctx = ctx
+        self.record = record
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config) -> None:
-        from .plugin import CONTEXT
+        from .plugin import CONTEXT, RECORD
 
         config.stash[CONTEXT] = self.ctx
+        config.stash[RECORD] = self.record
 
 
 @dataclass
@@ -60,9 +62,9 @@ class Scorer:
 
     def __post_init__(self) -> None:
         self.course = self.course or load_course()
-        self.graders = Path(self.graders or graders_dir()).resolve()
-        self.reference = Path(self.reference or reference_dir()).resolve()
-        self.seed = self.seed if self.seed is not None else random.SystemRandom().randrange(2**31)
+        self.graders = Path(self.graders or self.course.graders_dir).resolve()
+        self.reference = Path(self.reference or self.course.reference_dir).resolve()
+        self.seed = self.seed if self.seed is not None else new_seed()
         self.zygote: Zygote | None = None
         self.tier = "basic"
         self.hidden: list[str] = []
@@ -74,8 +76,9 @@ class Scorer:
         if self.zygote is None:
             self.device = resolve_device(self.device)
             self.tier = self.isolation or available_tier()
-            root = project_root()  # tests/ holds mutants: near-copies of the reference
-            self.hidden = [str(self.graders), str(self.reference), str(root / ".git"), str(root / "tests")]
+            # graders, reference, .git and the course's declared folders (this course: tests/, the mutants)
+            hidden = [self.graders, self.reference, *self.course.hidden_dirs()]
+            self.hidden = list(dict.fromkeys(str(Path(h).resolve()) for h in hidden))
             self.data_root = make_data_root(self.temp_dir)
             self.zygote = Zygote().start()
         return self
@@ -107,19 +110,10 @@ class Scorer:
               student: str | None = None, extra_hidden: Iterable[Path] = (),
               artifacts: bool = False) -> SubmissionReport:
         """Grade one submission folder (missing files cost their own module only)."""
-        self.start()
-        assert self.zygote is not None and self.course is not None
         started = time.monotonic()
         names = self.module_names(modules)
         self._refresh_references()
-        ctx = GradingContext(
-            zygote=self.zygote, submission=Path(submission).resolve(), reference=self.reference,
-            device=self.device, seed=self.seed, base_limits=self.limits, course=self.course,
-            reference_modules=self._reference_modules, reference_cache=self._reference_cache,
-            tier=self.tier, hidden=self.hidden + [str(p) for p in extra_hidden],
-            data_root=self.data_root, shared=[self.data_root] if self.data_root else [],
-            keep_artifacts=artifacts, fixed_cases_only=self.fixed_cases_only,
-        )
+        ctx = self.context_for(submission, extra_hidden=extra_hidden, artifacts=artifacts)
         files = []
         broken: list[ModuleResult] = []
         for name in names:
@@ -128,25 +122,40 @@ class Scorer:
                 files.append(str(grader))
             else:
                 broken.append(_whole_module_error(name, f"no grader file for {name}", f"{name} 채점기 파일이 없습니다"))
+        record = RunRecord()
         if files:
             try:
-                _run_pytest(files, self.graders, ctx)
+                record = _run_pytest(files, self.graders, ctx)
             finally:
                 ctx.remove_data()
-        results = {m.name: m for m in modules_from_outcomes(ctx.collected, self.lang)}
-        for path, error in ctx.collection_errors.items():
+        results = {m.name: m for m in modules_from_outcomes(record.outcomes, self.lang)}
+        for path, error in record.collection_errors.items():
             name = Path(path).stem.removeprefix("test_")
             results[name] = _whole_module_error(name, f"grader failed to load: {error.splitlines()[-1] if error else ''}",
                                                 "채점기를 불러오지 못했습니다")
         for module in broken:
             results[module.name] = module
-        for name, output in ctx.outputs.items():
+        for name, output in record.outputs.items():
             if name in results:
                 results[name].output = output
         ordered = [results[n] for n in names if n in results]
         return SubmissionReport(submission=str(submission), modules=ordered, device=self.device, seed=self.seed,
                                 isolation=describe_isolation(self.tier), student=student, seconds=time.monotonic() - started,
-                                artifacts=ctx.artifacts).fit()
+                                artifacts=record.artifacts).fit()
+
+    def context_for(self, submission: Path, *, extra_hidden: Iterable[Path] = (),
+                    artifacts: bool = False) -> GradingContext:
+        """The one place a grading run's configuration is built (check, grade, a grader run by hand)."""
+        self.start()
+        assert self.zygote is not None and self.course is not None
+        return GradingContext(
+            zygote=self.zygote, submission=Path(submission).resolve(), reference=self.reference,
+            device=self.device, seed=self.seed, base_limits=self.limits, course=self.course,
+            reference_modules=self._reference_modules, reference_cache=self._reference_cache,
+            tier=self.tier, hidden=self.hidden + [str(p) for p in extra_hidden],
+            data_root=self.data_root, shared=[self.data_root] if self.data_root else [],
+            keep_artifacts=artifacts, fixed_cases_only=self.fixed_cases_only,
+        )
 
     def _refresh_references(self) -> None:
         """Every submission starts with a reference worker whose failure budget is whole.
@@ -165,7 +174,20 @@ def _whole_module_error(name: str, en: str, ko: str) -> ModuleResult:
     return ModuleResult(name, [ItemResult("(grader)", 0, 0, "error", en, {"en": en, "ko": ko})])
 
 
-def _run_pytest(files: list[str], rootdir: Path, ctx: GradingContext) -> int:
+def _forget_other_graders(files: list[str]) -> None:
+    """pytest's importlib mode names a grader module by its file name: a grader of the same name
+    from another course (dev check, a second course in one process) must not be reused."""
+    import sys
+
+    wanted = {Path(f).stem: str(Path(f).resolve()) for f in files}
+    for name, path in wanted.items():
+        module = sys.modules.get(name)
+        if module is not None and str(Path(getattr(module, "__file__", "") or "").resolve()) != path:
+            del sys.modules[name]
+
+
+def _run_pytest(files: list[str], rootdir: Path, ctx: GradingContext) -> RunRecord:
+    """Run the graders on one submission; returns what they found."""
 
 
     args = [
@@ -180,9 +202,12 @@ def _run_pytest(files: list[str], rootdir: Path, ctx: GradingContext) -> int:
     ]
     from .cases import fixed_cases_only
 
+    _forget_other_graders(files)
+    record = RunRecord()
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), fixed_cases_only(ctx.fixed_cases_only):
-        return int(pytest.main(args, plugins=[_ContextPlugin(ctx)]))
+        pytest.main(args, plugins=[_ContextPlugin(ctx, record)])
+    return record
 
 
 # -- submissions on disk ------------------------------------------------------------------
@@ -491,7 +516,7 @@ def grade_folders(subs: list[tuple[str, Path]], *, jobs: int | None = None, modu
     course = load_course()
     modules = list(modules) if modules else None
     names = [course.module(m).name for m in modules] if modules else course.names
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    seed = seed if seed is not None else new_seed()
     jobs = max(1, jobs or len(os.sched_getaffinity(0)))
     device = resolve_device(device)
     hidden = [str(Path(h).resolve()) for h in hidden]

@@ -16,7 +16,6 @@ gradebook.db stay.
 
 from __future__ import annotations
 
-import random
 import shutil
 import sys
 import time
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from ..seeds import new_seed
 from ..course import exercises_dir, graders_dir, load_course, project_root, reference_dir
 from ..errors import UsageError
 from .common import prepare_out, refuse_solved_stubs, run_tool
@@ -149,7 +149,7 @@ def release_nbgrader(out: Path, modules: Iterable[str] | None = None, *, force: 
             seed = read_meta(out / PACK_NAME).get("seed")
         except UsageError:
             seed = None
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    seed = seed if seed is not None else new_seed()
     from .. import __version__
 
     write_pack(out / PACK_NAME, project_root(), meta={"seed": seed, "modules": names, "course_id": COURSE_ID,
