@@ -71,9 +71,12 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
 
 
-def course_bundle(graders: Path, reference: Path) -> dict[str, bytes]:
-    """graders/ and reference/ as {"graders/test_01_tensors.py": bytes, "reference/01_tensors.py": ...}."""
+def course_bundle(graders: Path, reference: Path, manifest: Path | None = None) -> dict[str, bytes]:
+    """graders/ and reference/ as {"graders/test_01_tensors.py": bytes, "reference/01_tensors.py": ...},
+    with the course manifest as "torchdojo.yaml" (workers grade the client's course, not their own)."""
     files: dict[str, bytes] = {}
+    if manifest is not None:
+        files["torchdojo.yaml"] = Path(manifest).read_bytes()
     for prefix, folder in (("graders", Path(graders)), ("reference", Path(reference))):
         if not folder.is_dir():
             raise UsageError(f"{folder}: no such folder; the cluster needs the {prefix} to send to its workers")
@@ -94,8 +97,8 @@ def package_fingerprint() -> str:
     """
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    paths = [package / "course.py", package / "course.yaml", package / "errors.py", package / "i18n.py"]
-    for sub in ("grading", "sandbox", "coursekit"):
+    paths = [package / "course.py", package / "errors.py", package / "i18n.py", package / "wire.py"]
+    for sub in ("grading", "sandbox", "worker", "coursekit"):
         paths += sorted(p for p in (package / sub).rglob("*") if p.suffix in (".py", ".yaml", ".ini"))
     for path in paths:
         if path.is_file():
@@ -269,7 +272,8 @@ def _scorer_for(run: str, home: Path, options: dict) -> Any:
     # (It is threaded too, another reason not to fork a long-lived server from it.)
     mark_process_has_graded()
     scorer = Scorer(device=options["device"], seed=options["seed"], lang=options["lang"],
-                    graders=home / "graders", reference=home / "reference", course=load_course()).start()
+                    graders=home / "graders", reference=home / "reference",
+                    course=load_course(home) if (home / "torchdojo.yaml").is_file() else load_course()).start()
     _SCORERS[key] = scorer
     return scorer
 
@@ -393,7 +397,7 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
     because the cluster could not grade the submission).
     """
     distributed = _import_distributed()
-    from ..course import graders_dir, load_course, reference_dir
+    from ..course import load_course
     from ..sandbox.devices import resolve_device
     from ..sandbox.files import is_link
     from .report import submission_from_dict
@@ -418,7 +422,7 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
         if on_worker_counts:
             on_worker_counts({"(link)": len(linked)} if linked else {})
         return
-    bundle = course_bundle(graders_dir(), reference_dir())
+    bundle = course_bundle(course.graders_dir, course.reference_dir, course.folder("torchdojo.yaml"))
     max_source = max(m.limits_for().source_bytes for m in course.modules)
     run = uuid.uuid4().hex[:12]
     plugin_name = f"torchdojo-course-{run}"
