@@ -261,10 +261,39 @@ def watch(directory: Path | None, device: str, lang: str | None, artifacts_dir: 
               help="With --executor dask: the scheduler to use (default: start a LocalCluster here).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="With --executor dask: LocalCluster processes, or workers to wait for with --scheduler.")
+@click.option("--overview/--no-overview", default=True, show_default=True,
+              help="Print the class overview (per module and item, most common failures) after the table.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the overview as one self-contained HTML page (plots inside; opens offline).")
+@click.option("--junitxml", "junit_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write JUnit XML (a suite per student, a case per item) for CI dashboards.")
+@click.option("--canvas", "canvas_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write a Canvas gradebook CSV (needs --roster).")
+@click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="CSV mapping folders to Canvas: folder,student,id,sis_user_id,sis_login_id,section.")
+@click.option("--assignment", default="torchdojo", show_default=True,
+              help="Canvas assignment name; NAME (ID) updates that assignment.")
+@click.option("--bom/--no-bom", default=None,
+              help="CSV files in UTF-8 with a BOM, so Excel on Windows shows Korean names "
+                   "(default: --canvas with a BOM, --csv without, as before).")
+@click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Write one Markdown file per student (items, points, messages) into this folder.")
+@click.option("--similarity", is_flag=True,
+              help="Compare the students' files with copydetect (stubs and the reference are boilerplate); "
+                   "pairs above --threshold go into the overview.")
+@click.option("--threshold", type=float, default=None, help="With --similarity: share of own code (default 0.5).")
+@click.option("--similarity-html", "similarity_html", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="With --similarity: write copydetect's HTML report here.")
+@click.option("--gradebook", "gradebook", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the points into this nbgrader gradebook.db (automatic when ROOT is an nbgrader course "
+                   "or its submitted/ folder).")
 @library_errors
 def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed: int | None,
           csv_path: Path | None, jobs: int | None, lang: str | None, results_path: Path | None,
-          resume: bool, executor: str, scheduler: str | None, workers: int | None) -> None:
+          resume: bool, executor: str, scheduler: str | None, workers: int | None, overview: bool,
+          html_path: Path | None, junit_path: Path | None, canvas_path: Path | None, roster_path: Path | None,
+          assignment: str, bom: bool | None, feedback_dir: Path | None, similarity: bool, threshold: float | None,
+          similarity_html: Path | None, gradebook: Path | None) -> None:
     """Grade a whole class: every subfolder of ROOT is one student's submission.
 
     Results are journaled as they come, so an interrupted run loses nothing: run it again
@@ -275,13 +304,15 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
         torchdojo grade submissions/ --csv grades.csv -j 2
         torchdojo grade submissions/ --resume
         torchdojo grade submissions/ --executor dask --scheduler tcp://10.0.0.5:8786
+        torchdojo grade submissions/ --html class.html --junitxml junit.xml --similarity
+        torchdojo grade course/submitted/          # an nbgrader course: points into its gradebook.db
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .course import load_course
     from .errors import UsageError
     from .grading.journal import Journal
-    from .grading.report import ClassReport, class_csv, safe_label, to_json
+    from .grading.report import ClassReport, safe_label, to_json
     from .grading.runner import class_submissions, grade as run_grade
     from .render import print_class
 
@@ -290,7 +321,18 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     names = [course.module(m).name for m in modules] if modules else course.names
     from .release.notebooks import grade_notebooks, notebook_class_root
 
+    from .classroom.outputs import OutputOptions, write_outputs
+    from .release.nbgrader_course import nbgrader_course_of
+
     notebooks = notebook_class_root(root)
+    nb_course = nbgrader_course_of(root) if notebooks is not None else None
+    if gradebook is None and nb_course is not None and (nb_course / "gradebook.db").is_file():
+        gradebook = nb_course / "gradebook.db"
+    outputs = OutputOptions(lang=lang, html=html_path, canvas=canvas_path, roster=roster_path, assignment=assignment,
+                            bom=bom, junitxml=junit_path, feedback=feedback_dir, csv=csv_path, csv_modules=names,
+                            similarity=root if similarity else None, threshold=threshold,
+                            similarity_html=similarity_html, gradebook=gradebook, gradebook_course=nb_course)
+    outputs.check()
     subs = class_submissions(notebooks or root)
     journal = Journal.open(results_path or Path(".torchdojo") / f"grades-{Path(root).resolve().name}.jsonl",
                            resume=resume)
@@ -334,13 +376,22 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
                   emoji=False)
         for address, count in sorted(worker_counts.items()):
             err.print(f"  {safe_label(address)}: {count} graded", markup=False, highlight=False, emoji=False)
-    if csv_path:
-        csv_path.write_text(class_csv(reports, names), encoding="utf-8")
+    ov, lines = write_outputs(reports, outputs)
     if as_json:
         click.echo(to_json(ClassReport(reports, device=reports[0].device if reports else device,
                                        seed=reports[0].seed if reports else 0)))
     else:
         print_class(reports, _console(), names)
+        if overview and reports:
+            import shutil
+
+            from .classroom import format_overview
+
+            click.echo("")
+            click.echo(format_overview(ov, width=shutil.get_terminal_size((100, 24)).columns), nl=False)
+    for text, warning in lines:
+        err.print(text, markup=False, highlight=False, emoji=False) if (warning or as_json) else \
+            click.echo(text)
 
 
 from .cli_quiz import quiz  # noqa: E402

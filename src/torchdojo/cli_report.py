@@ -32,10 +32,18 @@ from .cli_common import library_errors
               help="Write JUnit XML (a suite per student, a case per item) for CI dashboards.")
 @click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Write one Markdown file per student (items, points, messages) into this folder.")
+@click.option("--similarity", "similarity_root", type=click.Path(path_type=Path, file_okay=False), default=None,
+              metavar="ROOT", help="Compare the students' files in ROOT (the graded class folder) with copydetect; "
+                                   "stubs and the reference are boilerplate. Pairs above --threshold are listed.")
+@click.option("--threshold", type=float, default=None,
+              help="With --similarity: the share of own code two files must share to be listed (default 0.5).")
+@click.option("--similarity-html", "similarity_html", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="With --similarity: write copydetect's HTML report (copied code highlighted) here.")
 @library_errors
 def report(journal: Path, html_path: Path | None, as_json: bool, lang: str | None, width: int | None,
            canvas_path: Path | None, roster_path: Path | None, assignment: str, per_module: bool, bom: bool,
-           junit_path: Path | None, feedback_dir: Path | None) -> None:
+           junit_path: Path | None, feedback_dir: Path | None, similarity_root: Path | None,
+           threshold: float | None, similarity_html: Path | None) -> None:
     """The class at a glance from a `grade` journal: per module and item, who passes, scores,
     a histogram and the most common failure messages.
 
@@ -44,46 +52,25 @@ def report(journal: Path, html_path: Path | None, as_json: bool, lang: str | Non
         torchdojo report .torchdojo/grades-submissions.jsonl
         torchdojo report .torchdojo/grades-submissions.jsonl --html class.html
         torchdojo report J.jsonl --canvas canvas.csv --roster roster.csv --junitxml junit.xml
+        torchdojo report J.jsonl --similarity submissions/ --similarity-html similar.html
     """
-    from .classroom import build_overview, format_overview, load_journal_reports
+    from .classroom import format_overview, load_journal_reports
+    from .classroom.outputs import OutputOptions, write_outputs
     from .i18n import default_lang
 
     lang = lang or default_lang()
+    options = OutputOptions(lang=lang, html=html_path, canvas=canvas_path, roster=roster_path, assignment=assignment,
+                            per_module=per_module, bom=bom, junitxml=junit_path, feedback=feedback_dir,
+                            similarity=similarity_root, threshold=threshold, similarity_html=similarity_html)
+    options.check()
     reports, _seed = load_journal_reports(journal)
-    ov = build_overview(reports, lang=lang)
+    ov, lines = write_outputs(reports, options)
     if as_json:
         click.echo(json.dumps(ov.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_overview(ov, width=width or shutil.get_terminal_size((100, 24)).columns), nl=False)
-    if html_path is not None:
-        from .classroom.html import html_report
-
-        html_path.write_text(html_report(ov, lang=lang), encoding="utf-8")
-        click.echo(f"HTML report: {html_path}", err=as_json)
-    if canvas_path is not None:
-        from .classroom.exports import canvas_csv, encode_csv, read_roster
-        from .errors import UsageError
-
-        if roster_path is None:
-            raise UsageError("--canvas needs --roster (a CSV with the columns folder,student,id,...)")
-        export = canvas_csv(reports, read_roster(roster_path), assignment=assignment,
-                            modules=[m.name for m in ov.modules] if per_module else ())
-        canvas_path.write_bytes(encode_csv(export.text, bom=bom))
-        click.echo(f"Canvas CSV: {canvas_path}", err=as_json)
-        for folder in export.unmatched:
-            click.echo(f"warning: {folder} is not in the roster: left out of the Canvas CSV", err=True)
-        for folder in export.absent:
-            click.echo(f"warning: {folder} (roster) has no result: left blank", err=True)
-    if junit_path is not None:
-        from .classroom.exports import junit_xml
-
-        junit_path.write_text(junit_xml(reports), encoding="utf-8")
-        click.echo(f"JUnit XML: {junit_path}", err=as_json)
-    if feedback_dir is not None:
-        from .classroom.feedback import write_feedback
-
-        files = write_feedback(reports, feedback_dir, lang)
-        click.echo(f"feedback: {len(files)} file(s) in {feedback_dir}", err=as_json)
+    for text, warning in lines:
+        click.echo(text, err=as_json or warning)
 
 
 @click.command("regrade-diff")

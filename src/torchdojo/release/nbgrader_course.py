@@ -169,3 +169,122 @@ def release_nbgrader(out: Path, modules: Iterable[str] | None = None, *, force: 
             released.append(path)
     return NbgraderRelease(root=out, modules=names, notebooks=notebooks, released=released, warnings=warnings,
                            seconds=time.monotonic() - started)
+
+
+# -- torchdojo's grades into nbgrader's gradebook ---------------------------------------------
+
+@dataclass
+class GradebookWrite:
+    """What `write_gradebook` did: submissions and grade cells written, and why some were not."""
+
+    submissions: int = 0
+    cells: int = 0
+    students: set = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{self.submissions} submission(s) of {len(self.students)} student(s), {self.cells} grade cell(s)"
+
+
+def gradebook_url(gradebook: Path | str) -> str:
+    """A database URL for nbgrader: a path becomes `sqlite:////abs/path`; a URL stays as it is."""
+    text = str(gradebook)
+    return text if "://" in text else "sqlite:///" + str(Path(text).resolve())
+
+
+def course_id_of(course_dir: Path | None) -> str:
+    """The course id an nbgrader_config.py sets (`c.CourseDirectory.course_id = "..."`), else ours."""
+    import re
+
+    if course_dir is not None:
+        config = Path(course_dir) / "nbgrader_config.py"
+        try:
+            text = config.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        found = re.search(r"""CourseDirectory\.course_id\s*=\s*["']([^"']+)["']""", text)
+        if found:
+            return found.group(1)
+    return COURSE_ID
+
+
+def nbgrader_course_of(root: Path) -> Path | None:
+    """The nbgrader course folder `root` is (or whose `submitted/` it is), else None."""
+    root = Path(root).resolve()
+    for folder in (root, root.parent):
+        if (folder / "nbgrader_config.py").is_file() and (root == folder or root.name == "submitted"):
+            return folder
+    return None
+
+
+def write_gradebook(reports: Iterable, gradebook: Path | str, *, course_dir: Path | None = None,
+                    course_id: str | None = None) -> GradebookWrite:
+    """Write torchdojo's points into nbgrader's gradebook, so formgrader and `nbgrader export`
+    show the same numbers as `torchdojo grade`.
+
+    For every report and module whose assignment the gradebook knows (released with
+    `nbgrader generate_assignment`) and that the student handed in (a folder
+    `<student>/<module>` beside the notebooks graded): the student and the submission are
+    created when missing (nbgrader's own `add_submission`, its timestamp from the folder's
+    `timestamp.txt` when there is one), and each grade cell `<exercise>_test` gets the points of
+    that exercise's items as its `auto_score` (`needs_manual_grade` false). Manual scores an
+    instructor gave in formgrader are kept (nbgrader counts them over the auto score)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from ..grading.report import safe_label
+    from ..sandbox.files import is_link
+    from .notebook import OTHER_ID, test_id
+    from .points import OTHER, exercise_of
+
+    course = load_course()
+    done = GradebookWrite()
+    unknown: set[str] = set()
+    with Gradebook(gradebook_url(gradebook), course_id=course_id or course_id_of(course_dir)) as gb:
+        for rep in reports:
+            student = rep.student or Path(rep.submission).name
+            folder = Path(rep.submission)
+            for mod in rep.modules:
+                try:
+                    module = course.module(mod.name)
+                    assignment = gb.find_assignment(module.name)
+                except Exception as exc:  # CourseError, or MissingEntry: not released in nbgrader
+                    if mod.name not in unknown:
+                        unknown.add(mod.name)
+                        done.warnings.append(f"{safe_label(mod.name)} is not an assignment of the gradebook "
+                                             f"(release it with nbgrader generate_assignment first): "
+                                             f"{type(exc).__name__}")
+                    continue
+                handed_in = folder / module.name
+                if is_link(handed_in) or not handed_in.is_dir():
+                    continue  # nothing handed in: nbgrader has no submission for it either
+                gb.update_or_create_student(student)
+                try:
+                    gb.find_submission(module.name, student)
+                except MissingEntry:
+                    kwargs = {}
+                    stamp = handed_in / "timestamp.txt"
+                    if stamp.is_file() and not is_link(stamp):
+                        try:
+                            from nbgrader.utils import parse_utc
+
+                            kwargs["timestamp"] = parse_utc(stamp.read_text(encoding="utf-8")[:100].strip())
+                        except Exception:
+                            pass
+                    gb.add_submission(module.name, student, **kwargs)
+                points: dict[str, float] = {}
+                for item in mod.items:
+                    exercise = exercise_of(item.name, module.exercises)
+                    cell = OTHER_ID if exercise == OTHER else test_id(exercise)
+                    points[cell] = points.get(cell, 0.0) + float(item.score)
+                for notebook in assignment.notebooks:
+                    for cell in notebook.grade_cells:
+                        if cell.name not in points:
+                            continue
+                        grade = gb.find_grade(cell.name, notebook.name, module.name, student)
+                        grade.auto_score = max(0.0, min(float(cell.max_score), points[cell.name]))
+                        grade.needs_manual_grade = False
+                        done.cells += 1
+                gb.db.commit()
+                done.submissions += 1
+                done.students.add(student)
+    return done
