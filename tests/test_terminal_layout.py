@@ -219,3 +219,32 @@ def test_pictures_get_korean_titles_from_a_packaged_font(tmp_path):
                             tmp_path / "t.png", "06_training", "ko")
     assert path.read_bytes()[:4] == b"\x89PNG"
     assert not [w for w in caught if "glyph" in str(w.message).lower()], [str(w.message) for w in caught]
+
+
+@pytest.mark.slow
+def test_a_timeout_says_which_line_was_running_and_keeps_earlier_output(tmp_path):
+    """Active once the scorer asks the worker for its stack at a time limit (see the report of issue 16:
+    sandbox/remote.py `_where_stuck`, worker/setup.py faulthandler on SIGUSR1)."""
+    from torchdojo.sandbox import remote
+
+    if not hasattr(remote, "what_ko"):
+        pytest.skip("sandbox/remote.py does not locate timeouts yet")
+    sub = _submission(tmp_path, printing=True)
+    source = (sub / "01_tensors.py").read_text(encoding="utf-8")
+    source = source.replace("    return torch.stack(torch.split(x, len(x) // n, dim=0))\n",
+                            "    while True:\n        pass\n")
+    (sub / "01_tensors.py").write_text(source, encoding="utf-8")
+    line = source.splitlines().index("        pass") + 1
+    os.environ["TORCHDOJO_STATE_DIR"] = str(tmp_path / "state")
+    try:
+        proc = run("check", str(sub), "--json", "--device", "cpu", "--module", "01", "--lang", "ko")
+    finally:
+        del os.environ["TORCHDOJO_STATE_DIR"]
+    module = json.loads(proc.stdout)["modules"][0]
+    item = next(i for i in module["items"] if i["name"] == "split_and_stack")
+    assert item["status"] == "timeout"
+    at = re.search(r"01_tensors\.py, line (\d+) \(in split_and_stack\)", item["messages"]["en"])
+    assert at and int(at.group(1)) in (line - 1, line), item  # the loop's `while` or its body
+    assert "split_and_stack 호출 중" in item["messages"]["ko"] and f"{at.group(1)}번째 줄" in item["messages"]["ko"]
+    assert "calling" not in item["messages"]["ko"]
+    assert "debug: x.shape = (" in module["output"] and "most recent call first" not in module["output"]
