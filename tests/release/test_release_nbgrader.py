@@ -144,3 +144,55 @@ def test_force_rewrites_the_course_but_keeps_students_data(course):
     assert (course / "source" / MODULE / f"{MODULE}.ipynb").is_file()
     for kept in ("submitted", "gradebook.db"):
         assert (course / kept).exists()
+
+
+@pytest.fixture(scope="module")
+def fresh_course(tmp_path_factory) -> Path:
+    """A course nbgrader never autograded: only torchdojo writes its gradebook."""
+    course = tmp_path_factory.mktemp("nbgrader-gb") / "course"
+    result = CliRunner().invoke(release, ["nbgrader", "--out", str(course), "--module", MODULE, "--seed", "11"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return course
+
+
+def test_grade_writes_nbgrader_gradebook_and_export_agrees(fresh_course, tmp_path):
+    from helpers import run
+    from nbgrader.api import Gradebook
+
+    course = fresh_course
+    source = course / "source" / MODULE / f"{MODULE}.ipynb"
+    released = course / "release" / MODULE / f"{MODULE}.ipynb"
+    for student in ("solved", "partial"):
+        (course / "submitted" / student / MODULE).mkdir(parents=True)
+    shutil.copyfile(source, course / "submitted" / "solved" / MODULE / f"{MODULE}.ipynb")
+    (course / "submitted" / "solved" / MODULE / "timestamp.txt").write_text("2026-03-02 10:00:00 UTC")
+    _partial(source, released, course / "submitted" / "partial" / MODULE / f"{MODULE}.ipynb")
+
+    proc = run("grade", str(course / "submitted"), "--module", MODULE, "--seed", "11", "-j", "1",
+               "--results", str(tmp_path / "j.jsonl"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "nbgrader gradebook: 2 submission(s) of 2 student(s), 12 grade cell(s)" in proc.stderr
+    assert "Warning" not in proc.stderr
+    ours = {s["student"]: s["score"] for s in json.loads(proc.stdout)["submissions"]}
+
+    from torchdojo.release.points import exercise_points, item_points
+
+    from torchdojo.course import load_course
+
+    per_exercise = exercise_points(item_points([MODULE])[MODULE], load_course().module(MODULE).exercises)
+    with Gradebook("sqlite:///" + str(course / "gradebook.db"), course_id="torchdojo") as gb:
+        assert {s.id for s in gb.students} == {"solved", "partial"}
+        for student in ("solved", "partial"):
+            sub = gb.find_submission(MODULE, student)
+            assert sub.score == ours[student] and sub.max_score == sum(per_exercise.values())
+            assert not sub.needs_manual_grade
+        assert gb.find_grade("flatten_images_test", MODULE, MODULE, "partial").score == per_exercise["flatten_images"]
+        assert gb.find_grade("row_stats_test", MODULE, MODULE, "partial").score == 0
+        assert gb.find_submission(MODULE, "solved").timestamp.year == 2026
+    done = nbgrader(course, "export", "--to", "grades.csv")
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(course / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = {row["student_id"]: row for row in csv.DictReader(fh)}
+    assert {k: float(v["score"]) for k, v in rows.items()} == {k: float(v) for k, v in ours.items()}
+    assert ours["solved"] == sum(per_exercise.values()) and 0 < ours["partial"] < ours["solved"]

@@ -229,6 +229,8 @@ def write_gradebook(reports: Iterable, gradebook: Path | str, *, course_dir: Pat
     `timestamp.txt` when there is one), and each grade cell `<exercise>_test` gets the points of
     that exercise's items as its `auto_score` (`needs_manual_grade` false). Manual scores an
     instructor gave in formgrader are kept (nbgrader counts them over the auto score)."""
+    import warnings
+
     from nbgrader.api import Gradebook, MissingEntry
 
     from ..grading.report import safe_label
@@ -270,7 +272,9 @@ def write_gradebook(reports: Iterable, gradebook: Path | str, *, course_dir: Pat
                             kwargs["timestamp"] = parse_utc(stamp.read_text(encoding="utf-8")[:100].strip())
                         except Exception:
                             pass
-                    gb.add_submission(module.name, student, **kwargs)
+                    with warnings.catch_warnings():  # nbgrader's own SQLAlchemy 2 "not in session" warning
+                        warnings.simplefilter("ignore")
+                        gb.add_submission(module.name, student, **kwargs)
                 points: dict[str, float] = {}
                 for item in mod.items:
                     exercise = exercise_of(item.name, module.exercises)
