@@ -195,9 +195,6 @@ def test_tensor_subclass_is_not_trusted(hostile_scorer, tmp_path):
                 return True
             def __bool__(self):
                 return True
-            @classmethod
-            def __torch_function__(cls, func, types, args=(), kwargs=None):
-                return True
         return torch.zeros(len(col), len(row)).as_subclass(Liar)
     """
     _, items = grade(hostile_scorer, attack(tmp_path, body))
@@ -272,7 +269,8 @@ def test_searching_the_disk_finds_no_grader_or_reference(hostile_scorer, tmp_pat
     tops = [str(ROOT), "/tmp", "/var/tmp", "/dev/shm"]
     direct = [str(ROOT / "graders" / f"test_{MODULE}.py"), str(ROOT / "reference" / f"{MODULE}.py"),
               str(ROOT / "tests" / "mutants" / f"test_mutants_{MODULE}.py")]
-    body = f"""
+    # the search runs at import (pairwise_sum itself must stay loop-free: the item has a no-loops rule)
+    at_import = f"""
         import os, time
         found = []
         start = time.monotonic()
@@ -297,10 +295,12 @@ def test_searching_the_disk_finds_no_grader_or_reference(hostile_scorer, tmp_pat
                 found.append(open(path).read())
             except OSError:
                 pass
+    """
+    body = """
         print("FOUND", len(found), *found)
         return col[:, None] + row[None, :] if not found else found[0]
     """
-    report, items = grade(hostile_scorer, attack(tmp_path, body))
+    report, items = grade(hostile_scorer, attack(tmp_path, body, at_import=at_import))
     grader_text = (ROOT / "graders" / f"test_{MODULE}.py").read_text(encoding="utf-8")
     output = report.modules[0].output
     assert "FOUND 0" in output, output[-500:]

@@ -203,10 +203,10 @@ def test_linked_module_scores_zero(scorer, tmp_path, target):
 def test_linked_helper_module_is_not_copied(scorer, tmp_path):
     """Another .py of the submission that is a link is left out of the worker's scratch."""
     sub = _submission(tmp_path, '''
-def pairwise_sum(col, row):
+def row_stats(x):  # (pairwise_sum has a no-loops rule: the probe lives in an item without one)
     import os
     print("HELPER", sorted(n for n in os.listdir(".") if n.endswith(".py")))
-    return col[:, None] + row[None, :]
+    return x.sum(dim=1), x.mean(dim=1), x.std(dim=1)
 ''')
     (sub / "helper_link.py").symlink_to(ROOT / "graders" / f"test_{MODULE}.py")
     report = scorer.score(sub, [MODULE])
@@ -217,7 +217,7 @@ def pairwise_sum(col, row):
 # -- 4. the worker's environment ----------------------------------------------------------
 
 ENV_ATTACK = '''
-def pairwise_sum(col, row):
+def row_stats(x):  # (pairwise_sum has a no-loops rule: the probe lives in an item without one)
     import os
     seen = {"os.environ": repr(dict(os.environ))}
     for pid in ("self", "1", str(os.getppid())):
@@ -228,7 +228,7 @@ def pairwise_sum(col, row):
             seen["/proc/" + pid] = f"<{type(exc).__name__}>"
     print("ENVIRONMENT", repr(seen))
     print("HOME", os.environ.get("HOME"), os.getcwd())
-    return col[:, None] + row[None, :]
+    return x.sum(dim=1), x.mean(dim=1), x.std(dim=1)
 '''
 
 

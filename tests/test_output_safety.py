@@ -44,7 +44,7 @@ def test_csv_cells_never_start_a_formula(name):
     assert cell[0] not in "=+-@\t\r"
     # a formula gets a leading apostrophe; a tab or carriage return in a name is shown escaped anyway
     assert cell == ("'" + name if name[0] in "=+-@" else safe_label(name))
-    assert rows[1][1:] == ["2", "2", "5"]  # numbers stay numbers
+    assert rows[1][1:4] == ["2", "2", "5"]  # numbers stay numbers
 
 
 def test_csv_cells_that_are_harmless_are_left_alone():

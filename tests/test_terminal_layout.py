@@ -223,12 +223,7 @@ def test_pictures_get_korean_titles_from_a_packaged_font(tmp_path):
 
 @pytest.mark.slow
 def test_a_timeout_says_which_line_was_running_and_keeps_earlier_output(tmp_path):
-    """Active once the scorer asks the worker for its stack at a time limit (see the report of issue 16:
-    sandbox/remote.py `_where_stuck`, worker/setup.py faulthandler on SIGUSR1)."""
-    from torchdojo.sandbox import remote
-
-    if not hasattr(remote, "what_ko"):
-        pytest.skip("sandbox/remote.py does not locate timeouts yet")
+    """At a time limit the scorer asks the worker for its stack (faulthandler on SIGUSR1) and names the line."""
     sub = _submission(tmp_path, printing=True)
     source = (sub / "01_tensors.py").read_text(encoding="utf-8")
     source = source.replace("    return torch.stack(torch.split(x, len(x) // n, dim=0))\n",

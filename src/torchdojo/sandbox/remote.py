@@ -8,8 +8,10 @@ grading plugin turns into an item status.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import re
 import select
 import shutil
 import signal
@@ -32,6 +34,29 @@ _SERIAL = itertools.count()
 
 
 # -- what can go wrong, as the scorer sees it --------------------------------------------
+
+_WHAT_KO = [
+    (re.compile(r"^calling (.+)$"), "{0} 호출"),
+    (re.compile(r"^loading (.+)$"), "{0} 불러오기"),
+    (re.compile(r"^preparing (.+)$"), "{0} 준비"),
+    (re.compile(r"^reading (.+)$"), "{0} 읽기"),
+]
+
+
+def what_ko(what: str) -> str:
+    """The Korean of an English `what` ("calling split_and_stack" -> "split_and_stack 호출")."""
+    if isinstance(what, tuple):  # graders may pass (en, ko)
+        return what[1]
+    for pattern, ko in _WHAT_KO:
+        match = pattern.match(what)
+        if match:
+            return ko.format(*match.groups())
+    return what
+
+
+def what_en(what: str) -> str:
+    return what[0] if isinstance(what, tuple) else what
+
 
 class WorkerProblem(Exception):
     """Base: something about the student's code stopped a check."""
@@ -70,8 +95,8 @@ class StudentError(WorkerProblem):
             en = f"your file failed while loading{location}: {summary}"
             ko = f"파일을 불러오는 중 오류{location_ko}: {summary}"
         else:
-            en = f"{context} raised {summary}{location}"
-            ko = f"{context} 실행 중 예외 발생{location_ko}: {summary}"
+            en = f"{what_en(context)} raised {summary}{location}"
+            ko = f"{what_ko(context)} 중 예외 발생{location_ko}: {summary}"
         reason = explain_exception(info, limits or Limits())
         if reason:
             en = f"{reason[0]}{location} — {en}"
@@ -296,7 +321,11 @@ class RemoteModule:
                 fh.seek(0, os.SEEK_END)
                 size = fh.tell()
                 fh.seek(max(0, size - self.limits.output_bytes))
-                self.output_tail = fh.read().decode("utf-8", "replace")
+                text = fh.read().decode("utf-8", "replace")
+            # every session's output (a restart after a timeout must not drop what came before),
+            # without the stack dumps asked for by _where_stuck
+            text = re.sub(r"(?m)^(Stack|Current thread 0x[0-9a-f]+|Thread 0x[0-9a-f]+) \(most recent call first\):\n(  File .*\n)*", "", text)
+            self.output_tail = (self.output_tail + text)[-self.limits.output_bytes:]
         except (OSError, AttributeError):
             pass
 
@@ -316,8 +345,9 @@ class RemoteModule:
             frame = wire.recv_frame(session.sock, start + left, self.limits.result_bytes)
         except wire.WireTimeout:
             self._spent += time.monotonic() - start
+            where = self._where_stuck(session)  # a message only: never trusted for points
             self._kill(session)
-            raise self._timeout(what) from None
+            raise self._timeout(what, where) from None
         except wire.WireTooLarge as big:
             self._spent += time.monotonic() - start
             self._kill(session)
@@ -342,7 +372,7 @@ class RemoteModule:
         return WorkerProblem(
             f"the grader refused the answer your code sent while {what}: {reason} "
             "(only plain values cross: tensors with their values, numbers, strings, containers)",
-            ko=f"{what} 중 코드가 보낸 답을 채점기가 받지 않았습니다: 값이 없는 텐서, 허용되지 않는 자료형, "
+            ko=f"{what_ko(what)} 중 코드가 보낸 답을 채점기가 받지 않았습니다: 값이 없는 텐서, 허용되지 않는 자료형, "
                "크기 제한을 넘는 값은 받을 수 없습니다",
             detail={"kind": "refused", "reason": reason})
 
@@ -375,7 +405,7 @@ class RemoteModule:
                 raise StudentCrash(
                     f"used more than the memory limit of {limit} (all its processes together) while {what}; "
                     "every process of your module was stopped",
-                    ko=f"{what} 중 메모리 제한 {limit}을(를) 넘게 사용했습니다 (모든 프로세스를 합쳐서). "
+                    ko=f"{what_ko(what)} 중 메모리 제한 {limit}을(를) 넘게 사용했습니다 (모든 프로세스를 합쳐서). "
                        "모듈의 모든 프로세스를 멈췄습니다",
                     detail={"memory_bytes": watch.peak})
 
@@ -391,17 +421,60 @@ class RemoteModule:
                 pass
         self._close_session(session, grace=0)
 
-    def _timeout(self, what: str) -> StudentTimeout:
+    def _where_stuck(self, session: _Session) -> tuple[str, int, str] | None:
+        """(file, line, function) of the student's innermost frame when the time limit hit.
+
+        The worker dumps its stack into its output file on SIGUSR1 (faulthandler, registered
+        in worker.setup); read back here, it improves the message and never decides a point."""
+        path = getattr(self, "_output_path", None)
+        if not path or not session.alive:
+            return None
+        try:
+            before = os.path.getsize(path)
+            from .memory import tree
+
+            for pid in tree(session.pid):  # the worker dumps its stack; its parents ignore SIGUSR1
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGUSR1)
+        except OSError:
+            return None
+        frame = re.compile(r'File "([^"]*)", line (\d+) in (\S+)')
+        deadline = time.monotonic() + 0.5
+        ready = False
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            try:
+                with open(path, "rb") as fh:
+                    fh.seek(before)
+                    text = fh.read(64 * 1024).decode("utf-8", "replace")
+            except OSError:
+                return None
+            if "most recent call first" not in text:
+                continue
+            if not ready:  # the dump is written at once by the handler: one more short wait for all of it
+                ready = True
+                continue
+            for name, line, function in frame.findall(text):  # innermost first
+                if os.path.basename(name) == self.path.name:
+                    return self.path.name, int(line), function
+            return None
+        return None
+
+    def _timeout(self, what: str, where: tuple[str, int, str] | None = None) -> StudentTimeout:
+        at_en = at_ko = ""
+        if where is not None:
+            at_en = f"; your code was at {where[0]}, line {where[1]} (in {where[2]})"
+            at_ko = f". 그때 실행 중이던 곳: {where[0]} {where[1]}번째 줄 ({where[2]} 안)"
         if self.time_left <= 0:
             limit = self.limits.wall_seconds
             return StudentTimeout(
-                f"time limit of {limit:g} s for all of {self.display} exceeded (while {what})",
-                ko=f"{self.display} 전체 시간 제한 {limit:g}초를 넘었습니다 ({what} 중)",
+                f"time limit of {limit:g} s for all of {self.display} exceeded (while {what_en(what)}){at_en}",
+                ko=f"{self.display} 전체 시간 제한 {limit:g}초를 넘었습니다 ({what_ko(what)} 중){at_ko}",
             )
         limit = self.limits.call_seconds
         return StudentTimeout(
-            f"time limit {limit:g} s exceeded while {what}",
-            ko=f"{what} 중 시간 제한 {limit:g}초를 넘었습니다",
+            f"time limit {limit:g} s exceeded while {what_en(what)}{at_en}",
+            ko=f"{what_ko(what)} 중 시간 제한 {limit:g}초를 넘었습니다{at_ko}",
         )
 
     def _crash(self, info: dict, what: str) -> StudentCrash:
@@ -415,14 +488,14 @@ class RemoteModule:
                 "SIGABRT": "aborted",
             }.get(sig, sig)
             en = f"your code crashed the worker process while {what}: {hint_en} ({sig})"
-            ko = f"{what} 중 프로세스가 비정상 종료되었습니다: {hint_en} ({sig})"
+            ko = f"{what_ko(what)} 중 프로세스가 비정상 종료되었습니다: {hint_en} ({sig})"
         elif "exit_code" in info:
             code = info["exit_code"]
             en = f"your code ended the process while {what} (exit code {code}); do not call exit()/os._exit()"
-            ko = f"{what} 중 코드가 프로세스를 종료했습니다 (종료 코드 {code}). exit()/os._exit()를 호출하지 마세요"
+            ko = f"{what_ko(what)} 중 코드가 프로세스를 종료했습니다 (종료 코드 {code}). exit()/os._exit()를 호출하지 마세요"
         else:
             en = f"the worker process ended unexpectedly while {what}"
-            ko = f"{what} 중 프로세스가 예기치 않게 끝났습니다"
+            ko = f"{what_ko(what)} 중 프로세스가 예기치 않게 끝났습니다"
         return StudentCrash(en, ko=ko, detail=info)
 
     def _problem(self, info: dict, context: str) -> WorkerProblem:

@@ -228,6 +228,7 @@ def run_in_namespaces(prepare: Callable[[], None], work: Callable[[], int]) -> N
     Never returns.
     """
     enter_namespaces()
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # for the worker only (its stack dump): not this process, not pid 1
     prepare()
     status_read, status_write = os.pipe()  # pid 1 cannot kill itself: it reports the status instead
     init = os.fork()
@@ -339,6 +340,9 @@ def prepare_process(sock_fd: int, spec: WorkerSpec) -> None:
     sys.stdin = open(0, closefd=False)
     sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
     sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
+    import faulthandler  # SIGUSR1 from the scorer at a time limit: where the code is (a message only)
+
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=False, chain=False)
     if spec.tier != "namespaces":
         write_scratch(spec)
     os.chdir(spec.scratch)
