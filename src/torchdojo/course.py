@@ -23,6 +23,7 @@ from .sandbox.limits import Limits
 
 MANIFEST = "torchdojo.yaml"
 COURSE_ENV = "TORCHDOJO_COURSE"
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
 LEGACY_ENV = "TORCHDOJO_HOME"  # what graders packs set: a folder laid out like a course root
 
 
@@ -38,6 +39,22 @@ class Module(BaseModel):
     items: dict[str, float] = Field(min_length=1)  # item -> points; "exercise" or "exercise.subcheck"
     hints: dict[str, list[Text]] = Field(default_factory=dict)  # exercise -> nudge, idea, near-code
     limits: dict[str, Any] = Field(default_factory=dict)
+    # Gradescope's test visibility: one for the whole module, or per item / exercise (the rest "visible")
+    visibility: str | dict[str, str] = "visible"
+
+    @field_validator("visibility")
+    @classmethod
+    def _known_visibility(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        for v in ([value] if isinstance(value, str) else value.values()):
+            if v not in VISIBILITIES:
+                raise ValueError(f"visibility {v!r} is not one of {', '.join(VISIBILITIES)}")
+        return value
+
+    def visibility_of(self, item: str) -> str:
+        """Gradescope visibility of `item`: its own entry, else its exercise's, else the module's."""
+        if isinstance(self.visibility, str):
+            return self.visibility
+        return self.visibility.get(item) or self.visibility.get(item.split(".", 1)[0]) or "visible"
 
     @field_validator("limits")
     @classmethod
@@ -57,6 +74,10 @@ class Module(BaseModel):
         unknown = set(self.hints) - set(self.exercises)
         if unknown:
             raise ValueError(f"{self.name}: hints for unknown exercise(s) {sorted(unknown)}")
+        if isinstance(self.visibility, dict):
+            unknown = set(self.visibility) - set(self.items) - set(self.exercises)
+            if unknown:
+                raise ValueError(f"{self.name}: visibility for unknown item(s) {sorted(unknown)}")
         return self
 
     @property

@@ -17,9 +17,11 @@ import stat
 import sys
 import tempfile
 import time
+import random
+import re
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..grading.report import SCHEMA, SubmissionReport
 
@@ -39,21 +41,52 @@ def _both(messages: dict[str, str], fallback: str) -> str:
     return ko or en or fallback
 
 
-def to_gradescope(report: SubmissionReport) -> dict:
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+
+
+def md_text(text: str) -> str:
+    """Text shown as itself in Gradescope's Markdown (no link, no HTML, no emphasis from a message)."""
+    return "  \n".join(_MD_SPECIAL.sub(r"\\\1", line) for line in text.splitlines())
+
+
+def md_code(text: str) -> str:
+    """A fenced block that no backticks inside `text` can close."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+VisibilityOf = Callable[[str, str], str]  # (module, item) -> Gradescope visibility
+
+
+def to_gradescope(report: SubmissionReport, *, visibility: VisibilityOf | dict | None = None,
+                  leaderboard: list[dict] | None = None) -> dict:
     """Gradescope's results.json for one submission: one test per report item.
 
     `status` is "passed" only at the item's full points; the item's message (Korean, then
-    English) is the test's `output`. The report's seed, device and isolation go to `extra_data`."""
+    English) is the test's `output`, in Markdown (`output_format: "md"`): message text escaped,
+    what the student's code printed in a fenced block. `visibility`: {module: "after_due_date"
+    or {item or exercise: ...}} as the course manifest declares it (or a function of module and
+    item); the rest is visible. `leaderboard`: entries {name, value, order}. The report's seed,
+    device and isolation go to `extra_data`."""
+    if isinstance(visibility, dict):
+        table = visibility
+
+        def visibility(module: str, item: str) -> str:  # noqa: F811
+            value = table.get(module, "visible")
+            if isinstance(value, str):
+                return value
+            return value.get(item) or value.get(item.split(".", 1)[0]) or "visible"
     tests: list[dict[str, Any]] = []
     summary: list[str] = []
     for m_index, module in enumerate(report.modules, start=1):
-        summary.append(f"{module.name}: {_num(module.score)}/{_num(module.max_score)}")
+        summary.append(f"- {md_text(module.name)}: {_num(module.score)}/{_num(module.max_score)}")
         printed = (module.output or "").strip()
         for i_index, item in enumerate(module.items, start=1):
             passed = item.max_score > 0 and item.score >= item.max_score or (item.max_score == 0 and item.status == "passed")
-            output = "통과 / passed" if passed else _both(item.messages, item.message or item.status)
+            output = "통과 / passed" if passed else md_text(_both(item.messages, item.message or item.status))
             if not passed and printed:
-                output += f"\n\n(출력 / your code printed)\n{printed[-2000:]}"
+                output += f"\n\n(출력 / your code printed)\n\n{md_code(printed[-2000:])}"
                 printed = ""
             tests.append({
                 "name": f"{module.name}: {item.name}",
@@ -62,20 +95,27 @@ def to_gradescope(report: SubmissionReport) -> dict:
                 "max_score": _num(item.max_score),
                 "status": "passed" if passed else "failed",
                 "output": output,
-                "visibility": "visible",
+                "output_format": "md",
+                "tags": [module.name],
+                "visibility": visibility(module.name, item.name) if visibility else "visible",
+                "extra_data": {"status": item.status},
             })
-    header = (f"torchdojo: {_num(report.score)}/{_num(report.max_score)} "
-              f"(seed {report.seed}, device {report.device})")
-    return {
+    header = (f"**torchdojo: {_num(report.score)}/{_num(report.max_score)}** "
+              f"(seed {report.seed}, device {md_text(report.device)})")
+    results = {
         "score": _num(report.score),
         "execution_time": int(round(report.seconds)),
-        "output": "\n".join([header, *summary]),
+        "output": "\n".join([header, "", *summary]),
+        "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "extra_data": {"schema": SCHEMA, "seed": report.seed, "device": report.device,
                        "isolation": report.isolation, "max_score": _num(report.max_score)},
         "tests": tests,
     }
+    if leaderboard:
+        results["leaderboard"] = leaderboard
+    return results
 
 
 def failure_results(en: str, ko: str) -> dict:
@@ -150,8 +190,10 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
 
 
 def release_gradescope(out: Path, modules: Iterable[str] | None = None, *, force: bool = False,
-                       wheel: Path | None = None, lang: str = "ko") -> Path:
-    """Write the Gradescope autograder zip to `out`."""
+                       wheel: Path | None = None, lang: str = "ko", seed: int | None = None) -> Path:
+    """Write the Gradescope autograder zip to `out`. Its `torchdojo_autograder.json` pins the
+    grading seed (`seed`, else a new one drawn now), the tests' visibility from the course
+    manifest, and the leaderboard entries of the modules released."""
     from .. import __version__
     from ..course import load_course, project_root
     from .common import build_wheel, prepare_out_file
@@ -160,7 +202,12 @@ def release_gradescope(out: Path, modules: Iterable[str] | None = None, *, force
     course = load_course()
     names = [course.module(m).name for m in modules] if modules else course.names
     out = prepare_out_file(Path(out), force)
-    config = {"modules": names, "lang": lang, "device": "cpu", "torchdojo": __version__}
+    # the seed is pinned here, once: "Regrade all" on Gradescope gives every submission the same inputs
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    config = {"modules": names, "lang": lang, "device": "cpu", "torchdojo": __version__, "seed": seed,
+              "visibility": {n: course.module(n).visibility for n in names
+                             if course.module(n).visibility != "visible"},
+              "leaderboard": [dict(board, module=n) for n in names for board in [LEADERBOARD.get(n)] if board]}
     with tempfile.TemporaryDirectory(prefix="torchdojo-gs-") as tmp:
         whl = build_wheel(Path(tmp), wheel)
         partial = out.with_name(out.name + ".part")
@@ -299,12 +346,101 @@ def _grade(root: Path, source: Path) -> dict:
         with home_env(source / PACK_NAME):
             with Scorer(device=config.get("device", "cpu"), seed=config.get("seed"), lang=lang,
                         course=course) as scorer:
-                report = scorer.score(work, modules, extra_hidden=[source, submission])
+                report, values = score_with_leaderboard(scorer, work, modules, extra_hidden=[source, submission])
         apply_problems(report, problems, lang)
         report.submission = str(submission)
-        return to_gradescope(report)
+        board = leaderboard_entries(config.get("leaderboard") or [], values, modules)
+        return to_gradescope(report, visibility=config.get("visibility") or {}, leaderboard=board)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# -- the leaderboard: numbers the scorer computed, never the worker's -----------------------------
+#
+# A grader reports a leaderboard number by appending (BOARD_PROPERTY, {"key": ..., "value": ...}) to
+# its test's `request.node.user_properties`: a value it computed in the scorer (e.g. the share of
+# held-out images whose labels never entered the worker that the student's logits get right).
+# Graders that do not do so yet are read where they compute it: PROBES names the grader function
+# whose argument is that number (09's `_judge(student, source, history, accuracy, decoy)`), wrapped
+# for the run. The worker's own claims (its history's val_acc) are never read.
+
+BOARD_PROPERTY = "torchdojo_leaderboard"
+LEADERBOARD = {  # module -> the entry its autograder shows
+    "09_fashion_mnist": {"key": "accuracy", "name": "Accuracy on held-out images (%)", "order": "desc",
+                         "scale": 100.0},
+}
+PROBES = {"09_fashion_mnist": ("_judge", 3, "accuracy")}  # module -> (function, argument index, key)
+_BOARD: dict[str, dict[str, float]] = {}  # module -> key -> value, for the run in progress
+
+
+def _module_of_item(item: Any) -> str:
+    return Path(str(getattr(item, "path", "") or getattr(item, "fspath", ""))).stem.removeprefix("test_")
+
+
+def pytest_collection_modifyitems(items: list) -> None:  # pytest hook (loaded through PYTEST_PLUGINS)
+    for item in items:
+        module = _module_of_item(item)
+        probe = PROBES.get(module)
+        grader = getattr(item, "module", None)
+        if probe is None or grader is None:
+            continue
+        function, index, key = probe
+        original = getattr(grader, function, None)
+        if original is None or getattr(original, "_torchdojo_probe", False):
+            continue
+
+        def wrapped(*args: Any, _original: Any = original, _module: str = module, _index: int = index,
+                    _key: str = key, **kwargs: Any) -> Any:
+            value = args[_index] if len(args) > _index else kwargs.get(_key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                _BOARD.setdefault(_module, {}).setdefault(_key, float(value))  # the first: the fixed cases
+            return _original(*args, **kwargs)
+
+        wrapped._torchdojo_probe = True  # type: ignore[attr-defined]
+        setattr(grader, function, wrapped)
+
+
+def pytest_runtest_logreport(report: Any) -> None:  # pytest hook
+    for name, value in getattr(report, "user_properties", ()):
+        if name == BOARD_PROPERTY and isinstance(value, dict) and isinstance(value.get("value"), (int, float)):
+            module = Path(str(report.nodeid).split("::", 1)[0]).stem.removeprefix("test_")
+            _BOARD.setdefault(module, {})[str(value.get("key", "value"))] = float(value["value"])
+
+
+def score_with_leaderboard(scorer: Any, submission: Path, modules: list[str], **kwargs: Any
+                           ) -> tuple[SubmissionReport, dict[str, dict[str, float]]]:
+    """`scorer.score(...)` with this module loaded as a pytest plugin: the report and the
+    leaderboard numbers the graders computed ({module: {key: value}})."""
+    import importlib
+
+    me = importlib.import_module("torchdojo.release.gradescope")  # the copy pytest loads (not __main__)
+    me._BOARD.clear()
+    before = os.environ.get("PYTEST_PLUGINS")
+    os.environ["PYTEST_PLUGINS"] = ",".join([p for p in (before or "").split(",") if p] + [me.__name__])
+    try:
+        report = scorer.score(submission, modules, **kwargs)
+    finally:
+        if before is None:
+            os.environ.pop("PYTEST_PLUGINS", None)
+        else:
+            os.environ["PYTEST_PLUGINS"] = before
+    values = {m: dict(v) for m, v in me._BOARD.items()}
+    me._BOARD.clear()
+    return report, values
+
+
+def leaderboard_entries(wanted: list[dict], values: dict[str, dict[str, float]], modules: list[str]) -> list[dict]:
+    """Gradescope's leaderboard list: {name, value, order} per wanted entry of a graded module
+    (0 when the grader never got that far, e.g. the training crashed)."""
+    out = []
+    for entry in wanted:
+        module = entry.get("module")
+        if module not in modules:
+            continue
+        value = values.get(module, {}).get(entry.get("key", "value"), 0.0) * float(entry.get("scale", 1.0))
+        out.append({"name": str(entry.get("name", module)), "value": round(value, 2),
+                    "order": "asc" if entry.get("order") == "asc" else "desc"})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
