@@ -377,12 +377,13 @@ def test_double(student, reference):
 
 
 def test_transient_reference_failures_never_add_up_over_a_class(tmp_path, monkeypatch):
+    from torchdojo.course import load_course
     from torchdojo.grading.runner import Scorer
 
-    # pytest (importlib mode) keeps grader modules by name in sys.modules: not the real 01 grader here
-    for name in [n for n in sys.modules if n.endswith(f"test_{MODULE}")]:
-        monkeypatch.delitem(sys.modules, name)
-
+    # a course of its own: one module whose one item is `double`
+    (tmp_path / "torchdojo.yaml").write_text(
+        f"modules:\n  - name: {MODULE}\n    title: {{ko: 가, en: a}}\n    exercises: [double]\n"
+        "    items: {double: 1}\n", encoding="utf-8")
     graders, reference = tmp_path / "graders", tmp_path / "reference"
     graders.mkdir()
     reference.mkdir()
@@ -392,7 +393,7 @@ def test_transient_reference_failures_never_add_up_over_a_class(tmp_path, monkey
     for number in range(5):  # each makes the reference's worker die once
         students[f"bad{number}"] = f"def value():\n    return -{number + 1}\n\ndef double(x):\n    return 2 * x\n"
     students["honest"] = "def value():\n    return 21\n\ndef double(x):\n    return 2 * x\n"
-    with Scorer(device="cpu", seed=SEED, lang="en", graders=graders, reference=reference) as scorer:
+    with Scorer(device="cpu", seed=SEED, lang="en", course=load_course(tmp_path)) as scorer:
         reports = {}
         for name, source in students.items():
             (tmp_path / name).mkdir()

@@ -217,8 +217,14 @@ def row_stats(x):  # (pairwise_sum has a no-loops rule: the probe lives in an it
 # -- 4. the worker's environment ----------------------------------------------------------
 
 ENV_ATTACK = '''
+_PRINTED = []
+
+
 def row_stats(x):  # (pairwise_sum has a no-loops rule: the probe lives in an item without one)
     import os
+    if _PRINTED:  # row_stats runs once per case: report once, so the output tail keeps it
+        return x.sum(dim=1), x.mean(dim=1), x.std(dim=1)
+    _PRINTED.append(1)
     seen = {"os.environ": repr(dict(os.environ))}
     for pid in ("self", "1", str(os.getppid())):
         try:

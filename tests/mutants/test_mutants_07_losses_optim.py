@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mutation import ROOT, Mutant, alternative, assert_mutant_scored
+from torchdojo.course import load_course
 
 M = "07_losses_optim"
 ADAM = ("ManualAdam", "ManualAdam.hyperparams", "ManualAdam.skip_none")
@@ -281,7 +282,8 @@ MUTANTS = [
         def mse(pred, target):
             return _sq(pred, target)
     """),
-    Mutant("adam_subclass_restores_functional", M, loses=ADAM + ("ManualAdam.zero_grad",),
+    # assigning to a torch module's attribute is tampering: the whole module is lost, unrun
+    Mutant("adam_subclass_restores_functional", M, loses=tuple(load_course(ROOT).module(M).items),
            why="torch.optim.Adam subclass whose step() puts the real functional back (around any watch)", code="""
         import torch.optim.adam as _adam_module
 
@@ -573,7 +575,7 @@ HINTS = [
     ("rebinding_p", "ManualAdam", ["rebinds a local name"], ["generator"]),
     ("none_as_zero", "ManualAdam.skip_none", ["kept moving"], []),
     ("ce_alias_before_watch", "cross_entropy", ["cross_entropy (line"], []),
-    ("adam_subclass_restores_functional", "ManualAdam", ["torch's own Adam"], []),
+    ("adam_subclass_restores_functional", "ManualAdam", ["replaces a library function", "_adam_module.adam"], []),
 ]
 
 

@@ -186,7 +186,7 @@ def test_every_study_tool_works_in_the_bundle(bundle, fake_venv):
     env = {k: v for k, v in os.environ.items() if k not in ("TORCHDOJO_HOME", "TORCHDOJO_COURSE")}
     env.update({"TORCHDOJO_LANG": "en", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"})
     watch = subprocess.Popen(["make", "-s", "watch", f"VENV={fake_venv}", "ARGS=--lang en"], cwd=bundle, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0, start_new_session=True)
     seen = ""
     try:
         import select
@@ -195,8 +195,8 @@ def test_every_study_tool_works_in_the_bundle(bundle, fake_venv):
         deadline = time.monotonic() + 300
         while "0/15" not in seen and time.monotonic() < deadline and watch.poll() is None:
             ready, _, _ = select.select([watch.stdout], [], [], 1.0)
-            if ready:
-                seen += watch.stdout.readline()
+            if ready:  # raw reads: a text readline would hide buffered lines from select
+                seen += os.read(watch.stdout.fileno(), 65536).decode("utf-8", "replace")
     finally:
         os.killpg(watch.pid, 9)
         watch.wait()

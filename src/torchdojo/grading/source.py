@@ -43,7 +43,7 @@ class StudentSource:
     text: str = ""
     tree: ast.Module | None = None
     problem: str | None = None
-    _defs: dict[str, list[ast.AST]] = field(default_factory=dict)  # every top-level binding of a name
+    _defs: dict[str, list[ast.AST]] = field(default_factory=dict)  # a name's binding (and what an alias captured)
     _library_names: set[str] = field(default_factory=set)  # names bound to library modules by imports
 
     @classmethod
@@ -56,13 +56,16 @@ class StudentSource:
         except (OSError, UnsafeFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             source.problem = type(exc).__name__
             return source
-        for node in source.tree.body:  # every binding: `_old = f` then `def f` keeps the old body reachable
+        # a later def replaces an earlier one, as in Python; but `_old = f` before a new `def f`
+        # keeps the old body reachable through `_old`
+        for node in source.tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                source._defs.setdefault(node.name, []).append(node)
+                source._defs[node.name] = [node]
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
-                        source._defs.setdefault(target.id, []).append(node)
+                        captured = source._defs.get(node.value.id, []) if isinstance(node.value, ast.Name) else []
+                        source._defs[target.id] = [node, *captured]
         for node in ast.walk(source.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -79,7 +82,7 @@ class StudentSource:
     def definition(self, name: str) -> ast.AST | None:
         """The binding of `name` that Python would use (the last one)."""
         found = self._defs.get(name)
-        return found[-1] if found else None
+        return found[0] if found else None
 
     def reachable(self, name: str) -> list[ast.AST]:
         """The definition of `name` and every module-level definition it refers to, transitively."""

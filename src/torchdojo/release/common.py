@@ -147,3 +147,19 @@ def refuse_solved_stubs(names: list[str]) -> None:
             "refusing to release stubs that already score points (a solved copy in exercises/?): "
             + ", ".join(solved) + ". Restore the stubs (e.g. `git checkout exercises/`) and release again "
             "(이미 점수를 받는 연습 문제 파일은 배포하지 않습니다: 풀린 파일 대신 원래 문제 파일을 두세요)")
+
+
+def release_manifest(names: list[str], pack: str) -> str:
+    """The course manifest a release ships: the released modules, the pack named, no authoring folders.
+
+    A bundle or an nbgrader course is then a course of its own: torchdojo run inside it finds this
+    manifest, and its graders in the pack."""
+    import yaml
+
+    from ..course import load_course
+
+    data = load_course().model_dump(mode="json", exclude={"mutants", "hidden", "pack"})
+    data["modules"] = [m for m in data["modules"] if m["name"] in names]
+    data["pack"] = pack
+    return ("# torchdojo course manifest (a release): modules, items and points, hints; graders in the pack.\n"
+            + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))

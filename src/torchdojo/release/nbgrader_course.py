@@ -26,7 +26,7 @@ from typing import Iterable
 from ..seeds import new_seed
 from ..course import exercises_dir, graders_dir, load_course, project_root, reference_dir
 from ..errors import UsageError
-from .common import prepare_out, refuse_solved_stubs, run_tool
+from .common import prepare_out, refuse_solved_stubs, release_manifest, run_tool
 from .notebook import KERNELSPEC, module_notebook, write_notebook
 from .pack import read_meta, write_pack
 from .points import item_points
@@ -152,6 +152,7 @@ def release_nbgrader(out: Path, modules: Iterable[str] | None = None, *, force: 
     seed = seed if seed is not None else new_seed()
     from .. import __version__
 
+    (out / "torchdojo.yaml").write_text(release_manifest(names, PACK_NAME), encoding="utf-8")
     write_pack(out / PACK_NAME, project_root(), meta={"seed": seed, "modules": names, "course_id": COURSE_ID,
                                                       "torchdojo": __version__})
     timeout = int(max(1200, 6 * _max_wall(names)))

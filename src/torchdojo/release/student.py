@@ -23,7 +23,7 @@ from typing import Iterable
 import yaml
 
 from ..course import MANIFEST, exercises_dir, load_course, project_root
-from .common import build_wheel, prepare_out, refuse_solved_stubs
+from .common import build_wheel, prepare_out, refuse_solved_stubs, release_manifest
 from .pack import write_pack
 
 PACK_REL = ".torchdojo/graders.pack"
@@ -189,15 +189,6 @@ def _quiz_files() -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def _bundle_manifest(course, names: list[str]) -> str:
-    """The course manifest for the bundle: the released modules, the pack named, no authoring folders."""
-    data = course.model_dump(mode="json", exclude={"mutants", "hidden", "pack"})
-    data["modules"] = [m for m in data["modules"] if m["name"] in names]
-    data["pack"] = PACK_REL
-    return ("# torchdojo course manifest (student bundle): modules, items and points, hints.\n"
-            + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-
-
 def release_student(out: Path, *, force: bool = False, wheel: Path | None = None,
                     modules: Iterable[str] | None = None) -> StudentBundle:
     """Write the student bundle into `out`."""
@@ -228,7 +219,7 @@ def release_student(out: Path, *, force: bool = False, wheel: Path | None = None
         quizzes.append(target)
     whl = build_wheel(out / "wheels", wheel)
     pack = write_pack(out / PACK_REL, project_root(), meta={"modules": names})
-    (out / MANIFEST).write_text(_bundle_manifest(course, names), encoding="utf-8")
+    (out / MANIFEST).write_text(release_manifest(names, PACK_REL), encoding="utf-8")
     (out / "Makefile").write_text(MAKEFILE, encoding="utf-8")
     first = f"`{names[0]}.py`" if names else "`01_tensors.py`"
     (out / "README.md").write_text(README.format(first=first), encoding="utf-8")
