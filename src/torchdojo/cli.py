@@ -309,68 +309,41 @@ def grade(root: Path, as_json: bool, device: str, modules: tuple[str, ...], seed
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from .classroom.outputs import OutputOptions, write_outputs
     from .course import load_course
-    from .errors import UsageError
-    from .grading.journal import Journal
+    from .grading.classrun import detect_source, start_class_run
     from .grading.report import ClassReport, safe_label, to_json
-    from .grading.runner import class_submissions, grade as run_grade
     from .render import print_class
 
     lang = lang or default_lang()
     course = load_course()
     names = [course.module(m).name for m in modules] if modules else course.names
-    from .release.notebooks import grade_notebooks, notebook_class_root
-
-    from .classroom.outputs import OutputOptions, write_outputs
-    from .release.nbgrader_course import nbgrader_course_of
-
-    notebooks = notebook_class_root(root)
-    nb_course = nbgrader_course_of(root) if notebooks is not None else None
+    source = detect_source(root)
+    nb_course = source.nbgrader_course
     if gradebook is None and nb_course is not None and (nb_course / "gradebook.db").is_file():
         gradebook = nb_course / "gradebook.db"
     outputs = OutputOptions(lang=lang, html=html_path, canvas=canvas_path, roster=roster_path, assignment=assignment,
                             bom=bom, junitxml=junit_path, feedback=feedback_dir, csv=csv_path, csv_modules=names,
                             similarity=root if similarity else None, threshold=threshold,
                             similarity_html=similarity_html, gradebook=gradebook, gradebook_course=nb_course)
-    outputs.check()
-    subs = class_submissions(notebooks or root)
-    journal = Journal.open(results_path or Path(".torchdojo") / f"grades-{Path(root).resolve().name}.jsonl",
-                           resume=resume)
-    if journal.seed is not None and seed is not None and seed != journal.seed:
-        raise UsageError(f"{journal.path} was graded with seed {journal.seed}; --resume cannot change it to {seed}")
-    seed = journal.seed if journal.seed is not None else seed
-    todo = [name for name, _ in subs if name not in journal.done]
+    outputs.check()  # before the journal is opened: a bad option loses nothing
+    run = start_class_run(root, source=source, executor=executor, jobs=jobs, scheduler=scheduler, workers=workers,
+                          modules=modules or None, device=device, seed=seed, lang=lang, results=results_path,
+                          resume=resume)
+    journal, worker_counts = run.journal, run.worker_counts
     err = _console(stderr=True)
-    worker_counts: dict[str, int] = {}
-    if executor == "dask":
-        if jobs is not None:
-            raise UsageError("-j is for --executor local; with dask use --workers")
-        if notebooks is not None:
-            raise UsageError("--executor dask grades folders of .py files; grade notebooks with --executor local")
-        from .grading.cluster import grade_dask
-
-        results = grade_dask(root, scheduler=scheduler, workers=workers, modules=modules or None, device=device,
-                             seed=seed, lang=lang, skip=journal.done, on_start=journal.start,
-                             on_worker_counts=worker_counts.update)
-    else:
-        if scheduler is not None or workers is not None:
-            raise UsageError("--scheduler and --workers go with --executor dask")
-        grader = grade_notebooks if notebooks is not None else run_grade
-        results = grader(root, jobs=jobs, modules=modules or None, device=device, seed=seed, lang=lang,
-                         skip=journal.done, on_start=journal.start)
-    if err.is_terminal and todo:
+    if err.is_terminal and run.todo:
         # the description names a student: shown as text, never parsed as markup
         columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn())
         with Progress(*columns, console=err) as progress:
-            task = progress.add_task("grading", total=len(todo))
-            for rep in results:
-                journal.record(rep)
+            task = progress.add_task("grading", total=len(run.todo))
+            for rep in run:
                 progress.update(task, advance=1, description=f"graded {safe_label(rep.student)}")
     else:
-        for rep in results:
-            journal.record(rep)
-    reports = sorted(journal.done.values(), key=lambda r: r.student or "")
+        for _ in run:
+            pass
+    reports = run.reports
     if not as_json:
         err.print(f"results journal: {safe_label(str(journal.path), 4096)}", markup=False, highlight=False,
                   emoji=False)

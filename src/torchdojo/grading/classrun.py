@@ -91,7 +91,7 @@ def default_journal(root: Path) -> Path:
     return Path(".torchdojo") / f"grades-{Path(root).resolve().name}.jsonl"
 
 
-def start_class_run(root: Path, *, executor: str = "local", jobs: int | None = None, scheduler: str | None = None,
+def start_class_run(root: Path, *, source: Source | None = None, executor: str = "local", jobs: int | None = None, scheduler: str | None = None,
                     workers: int | None = None, modules: Iterable[str] | None = None, device: str = "auto",
                     seed: int | None = None, lang: str = "ko", results: Path | None = None,
                     resume: bool = False) -> ClassRun:
@@ -101,15 +101,22 @@ def start_class_run(root: Path, *, executor: str = "local", jobs: int | None = N
 
     if executor not in EXECUTORS:
         raise UsageError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
-    source = detect_source(root)
+    source = source or detect_source(root)
     subs = class_submissions(source.root)
-    journal = Journal.open(results or default_journal(root), resume=resume)
-    if journal.seed is not None and seed is not None and seed != journal.seed:
-        raise UsageError(f"{journal.path} was graded with seed {journal.seed}; --resume cannot change it to {seed}")
-    seed = journal.seed if journal.seed is not None else seed
+    path = results or default_journal(root)
+    earlier = Journal.open(path, resume=True) if resume else None  # reading it changes nothing
+    if earlier is not None and earlier.seed is not None and seed is not None and seed != earlier.seed:
+        raise UsageError(f"{path} was graded with seed {earlier.seed}; --resume cannot change it to {seed}")
+    if earlier is not None and earlier.seed is not None:
+        seed = earlier.seed
     counts: dict[str, int] = {}
+    opened: list[Journal] = []
+    done = earlier.done if earlier is not None else {}
+    # the executor checks its options when called, before a new journal replaces an old one
     graded = EXECUTORS[executor](source, jobs=jobs, scheduler=scheduler, workers=workers, worker_counts=counts,
                                  modules=list(modules) if modules else None, device=device, seed=seed, lang=lang,
-                                 skip=journal.done, on_start=journal.start)
+                                 skip=done, on_start=lambda s, d: opened[0].start(s, d))
+    journal = earlier if earlier is not None else Journal.open(path, resume=False)
+    opened.append(journal)
     todo = [name for name, _ in subs if name not in journal.done]
     return ClassRun(source, journal, todo, graded, counts)
