@@ -419,7 +419,7 @@ def _06_changes_nothing(student: Any) -> bool | None:
 
 
 @pytest.mark.points(5)
-def test_train_classifier(student, source, rng, device, artifacts, data_dir):
+def test_train_classifier(student, source, rng, device, artifacts, data_dir, request):
     root = _write(data_dir)
     data = _fixed_set()
     student.call(seed_torch, TORCH_SEED, _what="seeding your module's random generators")
@@ -461,6 +461,8 @@ def test_train_classifier(student, source, rng, device, artifacts, data_dir):
         start += len(labels)
         accuracy = float((guess == labels).double().mean())
         decoy_accuracy = float((guess == data.decoy[labels]).double().mean())
+        if start == len(labels):  # the fixed held-out images: the leaderboard's number, counted here
+            request.node.user_properties.append(("torchdojo_leaderboard", {"key": "accuracy", "value": accuracy}))
         _judge(student, source, history, accuracy, decoy_accuracy)
 
 

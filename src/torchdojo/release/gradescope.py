@@ -360,44 +360,14 @@ def _grade(root: Path, source: Path) -> dict:
 # A grader reports a leaderboard number by appending (BOARD_PROPERTY, {"key": ..., "value": ...}) to
 # its test's `request.node.user_properties`: a value it computed in the scorer (e.g. the share of
 # held-out images whose labels never entered the worker that the student's logits get right).
-# Graders that do not do so yet are read where they compute it: PROBES names the grader function
-# whose argument is that number (09's `_judge(student, source, history, accuracy, decoy)`), wrapped
-# for the run. The worker's own claims (its history's val_acc) are never read.
+# The worker's own claims (its history's val_acc) are never read.
 
 BOARD_PROPERTY = "torchdojo_leaderboard"
 LEADERBOARD = {  # module -> the entry its autograder shows
     "09_fashion_mnist": {"key": "accuracy", "name": "Accuracy on held-out images (%)", "order": "desc",
                          "scale": 100.0},
 }
-PROBES = {"09_fashion_mnist": ("_judge", 3, "accuracy")}  # module -> (function, argument index, key)
 _BOARD: dict[str, dict[str, float]] = {}  # module -> key -> value, for the run in progress
-
-
-def _module_of_item(item: Any) -> str:
-    return Path(str(getattr(item, "path", "") or getattr(item, "fspath", ""))).stem.removeprefix("test_")
-
-
-def pytest_collection_modifyitems(items: list) -> None:  # pytest hook (loaded through PYTEST_PLUGINS)
-    for item in items:
-        module = _module_of_item(item)
-        probe = PROBES.get(module)
-        grader = getattr(item, "module", None)
-        if probe is None or grader is None:
-            continue
-        function, index, key = probe
-        original = getattr(grader, function, None)
-        if original is None or getattr(original, "_torchdojo_probe", False):
-            continue
-
-        def wrapped(*args: Any, _original: Any = original, _module: str = module, _index: int = index,
-                    _key: str = key, **kwargs: Any) -> Any:
-            value = args[_index] if len(args) > _index else kwargs.get(_key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                _BOARD.setdefault(_module, {}).setdefault(_key, float(value))  # the first: the fixed cases
-            return _original(*args, **kwargs)
-
-        wrapped._torchdojo_probe = True  # type: ignore[attr-defined]
-        setattr(grader, function, wrapped)
 
 
 def pytest_runtest_logreport(report: Any) -> None:  # pytest hook
