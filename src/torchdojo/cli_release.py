@@ -92,8 +92,11 @@ def student(out: Path, modules: tuple[str, ...], force: bool, wheel: Path | None
               help="Ship this torchdojo wheel instead of building one from the checkout.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
               help="Language of the first message line (both languages are always shown).")
+@click.option("--seed", type=int, default=None,
+              help="Seed every run of the autograder grades with (default: one drawn now, pinned in the zip).")
 @library_errors
-def gradescope(out: Path, modules: tuple[str, ...], force: bool, wheel: Path | None, lang: str) -> None:
+def gradescope(out: Path, modules: tuple[str, ...], force: bool, wheel: Path | None, lang: str,
+               seed: int | None) -> None:
     """Write a Gradescope autograder zip (setup.sh, run_autograder, wheel, packed graders).
 
     \b
@@ -102,7 +105,7 @@ def gradescope(out: Path, modules: tuple[str, ...], force: bool, wheel: Path | N
     """
     from .release.gradescope import release_gradescope
 
-    path = release_gradescope(out, modules or None, force=force, wheel=wheel, lang=lang)
+    path = release_gradescope(out, modules or None, force=force, wheel=wheel, lang=lang, seed=seed)
     click.echo(f"gradescope autograder: {path}")
 
 
