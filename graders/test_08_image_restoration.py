@@ -159,13 +159,16 @@ def _rms(a, b):
     return float(((a.double() - b.double()) ** 2).mean().sqrt())
 
 
-def _expect_restores_image(got, case, reference_result, name):
+def _expect_restores_image(got, case, reference_result, name, *, strict=True):
     """The restored image is about as close to the original (which never entered the worker) as the
-    reference's result after the same steps."""
+    reference's result after the same steps. Not `strict` (items about something else: detached,
+    no_grad): clearly restored, at most half as far from the original as a blank image, so a run of
+    fewer steps costs only restore.steps, while zeros or an unrestored image still fail."""
     _expect_tensor_shape(got, case, name)
     got_rms, ref_rms = _rms(got, case.image), _rms(reference_result, case.image)
     steps = case.kwargs["steps"]
-    ensure(got_rms == got_rms and got_rms <= 1.5 * ref_rms + 0.02,
+    bound = 1.5 * ref_rms + 0.02 if strict else max(1.5 * ref_rms + 0.02, 0.5 * _rms(case.image * 0, case.image))
+    ensure(got_rms == got_rms and got_rms <= bound,
            f"{name}: the restored image is far from the original: RMS error per pixel {got_rms:.4g}, but "
            f"{steps} steps of gradient descent get to {ref_rms:.4g}. Does your loop run `steps` times, with "
            f"lr = 0.8 by default? If you update x in place, clear x.grad every step (gradients accumulate). "
@@ -291,7 +294,7 @@ def test_restore_returns_detached(student, reference, rng):
             probe = student.call(restore_probe, student.attr("restore"), case.broken, weird_function, case.kwargs,
                                  factor, _what="calling restore")
         got = probe["result"] if isinstance(probe, dict) else probe
-        _expect_restores_image(got, case, expected, name)
+        _expect_restores_image(got, case, expected, name, strict=False)
         grad = probe.get("grad")
         tracked = bool(probe.get("tracked")) or (isinstance(grad, torch.Tensor) and grad.shape == factor.shape
                                                   and bool(torch.allclose(grad.double(), factor.double())))
@@ -317,7 +320,7 @@ def test_restore_updates_under_no_grad(student, reference, rng):
                                [{"broken": case.broken, "corrupt": probe, "kwargs": case.kwargs}],
                                _what="calling restore")[0]
         try:
-            _expect_restores_image(got, case, expected, name)
+            _expect_restores_image(got, case, expected, name, strict=False)
         except GradeFailure as failure:
             report = student.call(graph_probe_report, probe, _what="reading the corrupting function's record")
             chained = report.get("first_chained") if isinstance(report, dict) else None
