@@ -24,6 +24,8 @@ import torch
 
 from torchdojo.coursekit import probes
 from torchdojo.grading import (
+    expect_tensor_named,
+    with_korean_name,
     GradeFailure,
     StudentError,
     cases,
@@ -41,19 +43,8 @@ def _randn(gen, *shape, dtype=torch.float32):
     return torch.randn(*shape, generator=gen, dtype=dtype)
 
 
-@contextmanager
-def _named(en, ko):
-    """Checks inside name the value `en`; their Korean messages get the Korean name `ko` instead."""
-    try:
-        yield
-    except GradeFailure as failure:
-        raise GradeFailure(failure.en, ko + failure.ko[len(en):] if failure.ko.startswith(en) else failure.ko) from None
-
-
-def _expect(got, expected, en, ko, **kw):
-    """expect_tensor with a Korean name for the Korean message."""
-    with _named(en, ko):
-        expect_tensor(got, expected, en, **kw)
+_named = with_korean_name  # the Korean message names the value in Korean
+_expect = expect_tensor_named
 
 
 def _same(a, b):

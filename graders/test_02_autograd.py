@@ -38,6 +38,8 @@ from torch import nn
 from torchdojo.coursekit import m02_autograd as kit
 from torchdojo.coursekit import probes
 from torchdojo.grading import (
+    expect_tensor_named,
+    with_korean_name,
     GradeFailure,
     RemoteObject,
     StudentError,
@@ -72,19 +74,8 @@ def _close(a, b):
                                                                                   atol=1e-5)
 
 
-@contextmanager
-def _named(en, ko):
-    """Checks inside name the value `en`; their Korean messages get the Korean name `ko` instead."""
-    try:
-        yield
-    except GradeFailure as failure:
-        raise GradeFailure(failure.en, ko + failure.ko[len(en):] if failure.ko.startswith(en) else failure.ko) from None
-
-
-def _expect(got, expected, en, ko, **kw):
-    """expect_tensor with a Korean name for the Korean message."""
-    with _named(en, ko):
-        expect_tensor(got, expected, en, **kw)
+_named = with_korean_name  # the Korean message names the value in Korean
+_expect = expect_tensor_named
 
 
 def _tensor(got, en, ko):

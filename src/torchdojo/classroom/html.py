@@ -12,6 +12,7 @@ import html
 import io
 from datetime import datetime, timezone
 
+from ..i18n import pick
 from .overview import ClassOverview
 
 BAR = "#2b6cb0"  # plots' bar colour (the screenshot test looks for it)
@@ -44,7 +45,7 @@ _T = {
 
 
 def _t(key: str, lang: str) -> str:
-    return _T[key].get(lang) or _T[key]["en"]
+    return pick(_T[key], lang)[0]  # type: ignore[arg-type]
 
 
 def _e(text: object) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from ..i18n import pick
 from ..errors import UsageError
 from ..grading.report import SubmissionReport, clean_text, safe_label
 
@@ -311,7 +312,7 @@ _TEXT = {
 
 
 def _t(key: str, lang: str) -> str:
-    return _TEXT[key].get(lang) or _TEXT[key]["en"]
+    return pick(_TEXT[key], lang)[0]  # type: ignore[arg-type]
 
 
 def _bar(counts: list[int], width: int = 1) -> str:

@@ -14,10 +14,12 @@ from .checks import (
     expect_sequence,
     expect_student_raises,
     expect_tensor,
+    expect_tensor_named,
     fail,
     random_float,
     random_int,
     with_hint,
+    with_korean_name,
 )
 
 __all__ = [
@@ -33,9 +35,11 @@ __all__ = [
     "expect_sequence",
     "expect_student_raises",
     "expect_tensor",
+    "expect_tensor_named",
     "fail",
     "meta_of",
     "random_float",
     "random_int",
     "with_hint",
+    "with_korean_name",
 ]

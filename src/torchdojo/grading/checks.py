@@ -45,6 +45,21 @@ def with_hint(en: str, ko: str) -> Iterator[None]:
         raise GradeFailure(f"{failure.en}. {en}", f"{failure.ko}. {ko}") from None
 
 
+@contextmanager
+def with_korean_name(en: str, ko: str) -> Iterator[None]:
+    """Checks inside name a value `en`; their Korean messages get the Korean name `ko` instead."""
+    try:
+        yield
+    except GradeFailure as failure:
+        raise GradeFailure(failure.en, ko + failure.ko[len(en):] if failure.ko.startswith(en) else failure.ko) from None
+
+
+def expect_tensor_named(got: Any, expected: Any, en: str, ko: str, **options: Any) -> None:
+    """`expect_tensor` whose Korean message names the value in Korean."""
+    with with_korean_name(en, ko):
+        expect_tensor(got, expected, en, **options)
+
+
 def fail(en: str, ko: str | None = None) -> None:
     raise GradeFailure(en, ko)
 
