@@ -70,10 +70,10 @@ def _input_changed(label, label_ko, name):
     except StudentError as err:
         if err.kind != "exception":
             raise
-        fail(f"{label}: after your function returned, the grader could not change {name} in place "
+        fail(en=f"{label}: after your function returned, the grader could not change {name} in place "
              f"({err.type_name}): your function changed {name} itself (its shape or its memory). Leave {name} as "
              "it is and return a tensor that shares its memory",
-             f"{label_ko}: 함수가 끝난 뒤 채점기가 {name}을(를) 제자리에서 바꾸지 못했습니다 ({err.type_name}): 함수가 "
+             ko=f"{label_ko}: 함수가 끝난 뒤 채점기가 {name}을(를) 제자리에서 바꾸지 못했습니다 ({err.type_name}): 함수가 "
              f"{name} 자체(모양이나 메모리)를 바꿨습니다. {name}은(는) 그대로 두고 그 메모리를 공유하는 텐서를 돌려주세요")
 
 
@@ -103,21 +103,21 @@ def test_row_stats(student, reference, rng):
         label_ko = f"모양이 {list(x.shape)}인 x에 대한 row_stats(x)"
         got = student.row_stats(x)
         expected = reference.row_stats(x)
-        with _named(label, label_ko):
+        with _named(en=label, ko=label_ko):
             expect_sequence(got, 3, label)
         names = (("row_sums (sum of each row)", "행 합계 row_sums"),
                  ("row_means (mean of each row)", "행 평균 row_means"),
                  ("row_stds (std of each row)", "행 표준편차 row_stds"))
         for (en, ko), g, e in zip(names, got, expected):
             if isinstance(g, torch.Tensor) and g.shape != e.shape and list(g.shape) == [x.shape[1]]:
-                fail(f"{label}, {en}: got {x.shape[1]} values, one per column; reduce over dim=1 to get one per row",
-                     f"{label_ko}, {ko}: 열마다 하나씩 {x.shape[1]}개가 나왔습니다. dim=1로 줄여서 행마다 하나씩 구하세요")
+                fail(en=f"{label}, {en}: got {x.shape[1]} values, one per column; reduce over dim=1 to get one per row",
+                     ko=f"{label_ko}, {ko}: 열마다 하나씩 {x.shape[1]}개가 나왔습니다. dim=1로 줄여서 행마다 하나씩 구하세요")
             if en.startswith("row_stds") and isinstance(g, torch.Tensor) and _same(g, x.std(dim=1, unbiased=False)):
-                fail(f"{label}, {en}: this is the population std (divides by M); torch's default x.std(dim=1) "
+                fail(en=f"{label}, {en}: this is the population std (divides by M); torch's default x.std(dim=1) "
                      "is unbiased (divides by M - 1)",
-                     f"{label_ko}, {ko}: 모표준편차(M으로 나눔)입니다. 파이토치 기본값 x.std(dim=1)은 불편 표준편차"
+                     ko=f"{label_ko}, {ko}: 모표준편차(M으로 나눔)입니다. 파이토치 기본값 x.std(dim=1)은 불편 표준편차"
                      "(M - 1로 나눔)입니다")
-            _expect(g, e, f"{label}, {en}", f"{label_ko}, {ko}")
+            _expect(g, e, en=f"{label}, {en}", ko=f"{label_ko}, {ko}")
 
 
 # -- flatten_images -------------------------------------------------------------------------
@@ -168,9 +168,9 @@ def _explain_view(label, label_ko):
         if err.kind == "exception" and err.is_a("RuntimeError") and "view size is not compatible" in err.raw_message:
             where = f" (line {err.where[-1]['line']})" if err.where else ""
             where_ko = f" ({err.where[-1]['line']}번째 줄)" if err.where else ""
-            fail(f"{label}: your code raised RuntimeError from view(){where} on an input that is not "
+            fail(en=f"{label}: your code raised RuntimeError from view(){where} on an input that is not "
                  f"contiguous. {VIEW_EN}",
-                 f"{label_ko}: 연속적이지 않은 입력에서 view()가 RuntimeError를 냈습니다{where_ko}. {VIEW_KO}")
+                 ko=f"{label_ko}: 연속적이지 않은 입력에서 view()가 RuntimeError를 냈습니다{where_ko}. {VIEW_KO}")
         raise
 
 
@@ -189,11 +189,11 @@ def test_flatten_images(student, reference, rng):
             got = student.flatten_images(x)
         expected = reference.flatten_images(x)
         if isinstance(got, torch.Tensor) and shape[0] == 1 and got.dim() < 2:
-            fail(f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: the batch dimension "
+            fail(en=f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: the batch dimension "
                  "was dropped. Keep it even when B == 1 (do not squeeze)",
-                 f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: 배치 차원이 "
+                 ko=f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: 배치 차원이 "
                  "사라졌습니다. B == 1이어도 배치 차원을 지키세요 (squeeze 금지)")
-        _expect(got, expected, label, label_ko)
+        _expect(got, expected, en=label, ko=label_ko)
 
 
 def _view_fixed():
@@ -222,15 +222,15 @@ def test_flatten_images_returns_view(student, reference, rng):
         expected_then = reference.flatten_images(x)
         expected_now = reference.flatten_images(x + delta)
         if _same(got, expected_then):
-            fail(f"{label}: the result is a copy. After the call the grader changed x in place, and a view "
+            fail(en=f"{label}: the result is a copy. After the call the grader changed x in place, and a view "
                  "would show that change; yours did not. For a contiguous x return a view: "
                  "x.view(x.shape[0], -1) or x.reshape(x.shape[0], -1) (clone() and contiguous() after a copy do "
                  "not share memory)",
-                 f"{label_ko}: 결과가 복사본입니다. 함수가 끝난 뒤 채점기가 x를 제자리에서 바꿨는데, 뷰라면 그 변화가 "
+                 ko=f"{label_ko}: 결과가 복사본입니다. 함수가 끝난 뒤 채점기가 x를 제자리에서 바꿨는데, 뷰라면 그 변화가 "
                  "결과에도 보여야 합니다. 연속적인 x에는 뷰를 돌려주세요: x.view(x.shape[0], -1)이나 "
                  "x.reshape(x.shape[0], -1) (clone() 등으로 만든 복사본은 메모리를 공유하지 않습니다)")
-        _expect(got, expected_now, f"{label}: the result after x was changed in place (it must follow x)",
-                f"{label_ko}: x를 제자리에서 바꾼 뒤의 결과 (x를 따라 바뀌어야 합니다)")
+        _expect(got, expected_now, en=f"{label}: the result after x was changed in place (it must follow x)",
+                ko=f"{label_ko}: x를 제자리에서 바꾼 뒤의 결과 (x를 따라 바뀌어야 합니다)")
 
 
 # -- split_and_stack ------------------------------------------------------------------------
@@ -262,18 +262,18 @@ def test_split_and_stack(student, reference, rng):
         expected = reference.split_and_stack(x, n)
         k = len(x) // n
         if isinstance(got, torch.Tensor) and n != k and _same(got, x.reshape(k, n, *x.shape[1:])):
-            fail(f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: that is {k} chunks of "
+            fail(en=f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: that is {k} chunks of "
                  f"{n} rows. split(x, size) takes the size of each chunk: use torch.split(x, len(x) // n) or "
                  "torch.chunk(x, n), then stack on dim 0",
-                 f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: {n}행짜리 조각 "
+                 ko=f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: {n}행짜리 조각 "
                  f"{k}개입니다. split(x, size)의 인자는 조각 하나의 크기입니다: torch.split(x, len(x) // n)이나 "
                  "torch.chunk(x, n)을 쓴 뒤 0번 차원으로 쌓으세요")
         if isinstance(got, torch.Tensor) and n > 1 and k > 1 and _same(got, expected.transpose(0, 1)):
-            fail(f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: the chunks were stacked "
+            fail(en=f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: the chunks were stacked "
                  "on dim 1. Stack them on a new dim 0: torch.stack(chunks) (dim=0 is the default)",
-                 f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: 조각을 1번 차원으로 "
+                 ko=f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: 조각을 1번 차원으로 "
                  "쌓았습니다. 새 0번 차원으로 쌓으세요: torch.stack(chunks) (기본값이 dim=0)")
-        _expect(got, expected, label, label_ko)
+        _expect(got, expected, en=label, ko=label_ko)
 
 
 def _not_divisible_case(rng):
@@ -287,12 +287,12 @@ def test_split_and_stack_not_divisible(student, rng):
     fixed = [(_randn(g, 7, 3), 2), (_randn(g, 10, 2), 3), (_randn(g, 3, 2), 4), (_randn(g, 9), 6)]
     for x, n in cases(rng, fixed=fixed, random=_not_divisible_case, count=2):
         label = f"split_and_stack(x of length {len(x)}, {n})"
-        with _named(label, f"길이가 {len(x)}인 x에 대한 split_and_stack(x, {n})"), \
+        with _named(en=label, ko=f"길이가 {len(x)}인 x에 대한 split_and_stack(x, {n})"), \
                 expect_student_raises("ValueError", label) as raised:
             student.split_and_stack(x, n)
         ensure(bool(raised["message"].strip()),
-               "split_and_stack: give the ValueError a message that says what is wrong",
-               "split_and_stack: ValueError에 무엇이 잘못됐는지 알려주는 메시지를 넣으세요")
+               en="split_and_stack: give the ValueError a message that says what is wrong",
+               ko="split_and_stack: ValueError에 무엇이 잘못됐는지 알려주는 메시지를 넣으세요")
 
 
 # -- pairwise_sum ---------------------------------------------------------------------------
@@ -313,16 +313,16 @@ def test_pairwise_sum(student, reference, source, rng):
         label = f"pairwise_sum(col, row) for col of length {len(col)} and row of length {len(row)}"
         label_ko = f"길이 {len(col)}인 col과 길이 {len(row)}인 row에 대한 pairwise_sum(col, row)"
         got = student.pairwise_sum(col, row)
-        _expect(got, reference.pairwise_sum(col, row), label, label_ko)
-    ensure(source.ok, "pairwise_sum: the grader could not read your file to check the rule \"no Python loops\"",
-           "pairwise_sum: \"파이썬 반복문 금지\" 규칙을 확인하려고 했지만 파일을 읽지 못했습니다")
+        _expect(got, reference.pairwise_sum(col, row), en=label, ko=label_ko)
+    ensure(source.ok, en="pairwise_sum: the grader could not read your file to check the rule \"no Python loops\"",
+           ko="pairwise_sum: \"파이썬 반복문 금지\" 규칙을 확인하려고 했지만 파일을 읽지 못했습니다")
     lines = source.loops("pairwise_sum") + source.calls("pairwise_sum", LOOP_CALLS)
     if lines:
         where = ", ".join(str(n) for n in sorted(set(lines)))
-        fail(f"pairwise_sum: the values are right, but it uses a Python loop (line {where}; for, while, a "
+        fail(en=f"pairwise_sum: the values are right, but it uses a Python loop (line {where}; for, while, a "
              "comprehension or map, also in a helper it calls). The exercise is broadcasting without loops: "
              "col[:, None] + row[None, :]",
-             f"pairwise_sum: 값은 맞지만 파이썬 반복문을 씁니다 ({where}번째 줄: for, while, 컴프리헨션이나 map, 호출하는 "
+             ko=f"pairwise_sum: 값은 맞지만 파이썬 반복문을 씁니다 ({where}번째 줄: for, while, 컴프리헨션이나 map, 호출하는 "
              "보조 함수 안도 포함). 이 문제는 반복문 없이 브로드캐스팅으로 푸는 것입니다: col[:, None] + row[None, :]")
 
 
@@ -347,18 +347,18 @@ def test_matmul_and_elementwise(student, reference, rng):
         shapes_ko = f"a의 모양 {list(a.shape)}, b의 모양 {list(b.shape)}"
         got = student.matmul_and_elementwise(a, b)
         expected = reference.matmul_and_elementwise(a, b)
-        with _named(f"matmul_and_elementwise(a, b) for {shapes}", f"matmul_and_elementwise(a, b) ({shapes_ko})"):
+        with _named(en=f"matmul_and_elementwise(a, b) for {shapes}", ko=f"matmul_and_elementwise(a, b) ({shapes_ko})"):
             expect_sequence(got, 2, f"matmul_and_elementwise(a, b) for {shapes}")
         if (_same(got[0], expected[1]) and _same(got[1], expected[0])) and not _same(got[0], expected[0]):
-            fail(f"matmul_and_elementwise(a, b) for {shapes}: the two results are swapped: the first is a * b "
+            fail(en=f"matmul_and_elementwise(a, b) for {shapes}: the two results are swapped: the first is a * b "
                  "(element-wise) and the second a @ b (matrix product). Return (a @ b, a * b) in that order",
-                 f"matmul_and_elementwise(a, b) ({shapes_ko}): 두 결과의 순서가 바뀌었습니다: 첫 번째가 요소별 곱 "
+                 ko=f"matmul_and_elementwise(a, b) ({shapes_ko}): 두 결과의 순서가 바뀌었습니다: 첫 번째가 요소별 곱 "
                  "a * b이고 두 번째가 행렬 곱 a @ b입니다. (a @ b, a * b) 순서로 돌려주세요")
-        _expect(got[0], expected[0], f"matmul_and_elementwise(a, b) for {shapes}: first result (a @ b, matrix product)",
-                f"matmul_and_elementwise(a, b) ({shapes_ko}): 첫 번째 결과(행렬 곱 a @ b)")
+        _expect(got[0], expected[0], en=f"matmul_and_elementwise(a, b) for {shapes}: first result (a @ b, matrix product)",
+                ko=f"matmul_and_elementwise(a, b) ({shapes_ko}): 첫 번째 결과(행렬 곱 a @ b)")
         _expect(got[1], expected[1],
-                f"matmul_and_elementwise(a, b) for {shapes}: second result (a * b, element-wise product)",
-                f"matmul_and_elementwise(a, b) ({shapes_ko}): 두 번째 결과(요소별 곱 a * b)")
+                en=f"matmul_and_elementwise(a, b) for {shapes}: second result (a * b, element-wise product)",
+                ko=f"matmul_and_elementwise(a, b) ({shapes_ko}): 두 번째 결과(요소별 곱 a * b)")
 
 
 # -- numpy_view -----------------------------------------------------------------------------
@@ -386,18 +386,18 @@ def test_numpy_view(student, reference, rng):
         arr_remote = student.put(arr)
         kept = student.call("numpy_view", arr_remote, _keep=True, _what="calling numpy_view")
         first = kept.fetch()
-        _expect(first, reference.numpy_view(arr), label, label_ko)
+        _expect(first, reference.numpy_view(arr), en=label, ko=label_ko)
         dtype = torch.as_tensor(arr).dtype
         delta = _delta(rng, arr.shape, dtype)  # drawn only now, after the student's function returned
         with _input_changed(label, label_ko, "arr"):
             got = student.call(probes.add_in_place, arr_remote, delta, kept, _to_device=False,
                                _what="changing the array in place after numpy_view returned")
         if _same(got, first):
-            fail(f"{label}: the tensor does not share memory with the array: after the call the grader changed "
+            fail(en=f"{label}: the tensor does not share memory with the array: after the call the grader changed "
                  "the array in place, and the tensor stayed as it was. torch.tensor(arr) (and np.array copies) make "
                  "a copy; torch.from_numpy(arr) or torch.as_tensor(arr) share the memory",
-                 f"{label_ko}: 텐서가 배열과 메모리를 공유하지 않습니다: 함수가 끝난 뒤 채점기가 배열을 제자리에서 "
+                 ko=f"{label_ko}: 텐서가 배열과 메모리를 공유하지 않습니다: 함수가 끝난 뒤 채점기가 배열을 제자리에서 "
                  "바꿨는데 텐서는 그대로였습니다. torch.tensor(arr)는 복사본을 만들고, torch.from_numpy(arr)나 "
                  "torch.as_tensor(arr)는 메모리를 공유합니다")
-        _expect(got, reference.numpy_view(np.asarray(arr + delta.numpy())), f"{label}: the tensor after the array was changed",
-                f"{label_ko}: 배열을 바꾼 뒤의 텐서")
+        _expect(got, reference.numpy_view(np.asarray(arr + delta.numpy())), en=f"{label}: the tensor after the array was changed",
+                ko=f"{label_ko}: 배열을 바꾼 뒤의 텐서")

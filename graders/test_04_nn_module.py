@@ -44,18 +44,18 @@ def build(student, sizes):
     except StudentError as err:
         if err.is_a("AttributeError") and "Module.__init__" in err.raw_message:
             at_en, at_ko = _where(err)
-            fail(f"{label} raised AttributeError: {err.raw_message}{at_en}. Call super().__init__() as the "
+            fail(en=f"{label} raised AttributeError: {err.raw_message}{at_en}. Call super().__init__() as the "
                  "first line of MLP.__init__: nn.Module's own constructor sets up the registries where it "
                  "records your layers and parameters, so it must run before you assign self.fc1 = nn.Linear(...)",
-                 f"{label} 생성 중 AttributeError: {err.raw_message}{at_ko}. MLP.__init__의 첫 줄에서 "
+                 ko=f"{label} 생성 중 AttributeError: {err.raw_message}{at_ko}. MLP.__init__의 첫 줄에서 "
                  "super().__init__()를 호출하세요. 부모 클래스 nn.Module의 생성자가 층과 파라미터를 기록할 "
                  "저장소를 준비하므로, self.fc1 = nn.Linear(...)처럼 층을 대입하기 전에 먼저 실행되어야 합니다")
         raise
 
 
 def _not_a_module(label):
-    fail(f"{label} is not an nn.Module: write class MLP(nn.Module) and call super().__init__() first in __init__",
-         f"{label}은(는) nn.Module이 아닙니다: class MLP(nn.Module)로 상속받고 __init__ 첫 줄에서 "
+    fail(en=f"{label} is not an nn.Module: write class MLP(nn.Module) and call super().__init__() first in __init__",
+         ko=f"{label}은(는) nn.Module이 아닙니다: class MLP(nn.Module)로 상속받고 __init__ 첫 줄에서 "
          "super().__init__()를 호출하세요")
 
 
@@ -68,30 +68,30 @@ def describe(student, model, sizes, label):
     for name, fan_in, fan_out in (("fc1", i, h), ("fc2", h, o)):
         layer = info["layers"][name]
         ensure(layer is not None,
-               f"{label} has no attribute {name} after construction: create the layers in __init__ "
+               en=f"{label} has no attribute {name} after construction: create the layers in __init__ "
                f"(self.{name} = nn.Linear(...)), not in forward",
-               f"{label}에 생성 직후 {name} 속성이 없습니다: 층은 forward가 아니라 __init__에서 만드세요 "
+               ko=f"{label}에 생성 직후 {name} 속성이 없습니다: 층은 forward가 아니라 __init__에서 만드세요 "
                f"(self.{name} = nn.Linear(...))")
-        ensure(layer["is_linear"], f"{label}.{name} must be an nn.Linear, got {layer['type']}",
-               f"{label}.{name}은(는) nn.Linear여야 하는데 {layer['type']}입니다")
+        ensure(layer["is_linear"], en=f"{label}.{name} must be an nn.Linear, got {layer['type']}",
+               ko=f"{label}.{name}은(는) nn.Linear여야 하는데 {layer['type']}입니다")
         got = (layer["in_features"], layer["out_features"])
         ensure(got == (fan_in, fan_out),
-               f"{label}.{name}: expected nn.Linear({fan_in}, {fan_out}), got nn.Linear({got[0]}, {got[1]})",
-               f"{label}.{name}: nn.Linear({fan_in}, {fan_out})이어야 하는데 nn.Linear({got[0]}, {got[1]})입니다")
-        ensure(layer["bias"], f"{label}.{name} must have a bias (the default bias=True)",
-               f"{label}.{name}에 bias가 있어야 합니다 (기본값 bias=True)")
+               en=f"{label}.{name}: expected nn.Linear({fan_in}, {fan_out}), got nn.Linear({got[0]}, {got[1]})",
+               ko=f"{label}.{name}: nn.Linear({fan_in}, {fan_out})이어야 하는데 nn.Linear({got[0]}, {got[1]})입니다")
+        ensure(layer["bias"], en=f"{label}.{name} must have a bias (the default bias=True)",
+               ko=f"{label}.{name}에 bias가 있어야 합니다 (기본값 bias=True)")
     shapes = sorted(shape for _, shape in info["parameters"])
     ensure(bool(shapes),
-           f"{label}.parameters() is empty: the layers are not registered. Assign them as attributes in "
+           en=f"{label}.parameters() is empty: the layers are not registered. Assign them as attributes in "
            "__init__ after super().__init__() (a plain Python list does not register them; use nn.ModuleList)",
-           f"{label}.parameters()가 비어 있습니다: 층이 등록되지 않았습니다. super().__init__() 다음에 __init__에서 "
+           ko=f"{label}.parameters()가 비어 있습니다: 층이 등록되지 않았습니다. super().__init__() 다음에 __init__에서 "
            "속성으로 대입하세요 (파이썬 리스트에 담으면 등록되지 않습니다. nn.ModuleList를 쓰세요)")
     expected = sorted([[h, i], [h], [o, h], [o]])
     if shapes != expected:
         names = ", ".join(f"{n} {s}" for n, s in info["parameters"])
-        fail(f"{label}.parameters() should be exactly the weights and biases of fc1 and fc2 "
+        fail(en=f"{label}.parameters() should be exactly the weights and biases of fc1 and fc2 "
              f"(shapes {expected}); got {names}",
-             f"{label}.parameters()는 fc1, fc2의 가중치와 편향뿐이어야 합니다 (모양 {expected}). 받은 값: {names}")
+             ko=f"{label}.parameters()는 fc1, fc2의 가중치와 편향뿐이어야 합니다 (모양 {expected}). 받은 값: {names}")
 
 
 def weights_for(gen, sizes):
@@ -110,9 +110,9 @@ def prepared(student, sizes, gen, scale):
     weights = weights_for(gen, dims)
     problem = student.call(kit.load_and_scale, model, *weights, scale)
     ensure(problem is None,
-           f"{label}: the grader could not load weights into fc1 and fc2 ({problem}): fc1 and fc2 must be "
+           en=f"{label}: the grader could not load weights into fc1 and fc2 ({problem}): fc1 and fc2 must be "
            "nn.Linear layers made in __init__, registered as attributes of an nn.Module",
-           f"{label}: fc1과 fc2에 가중치를 넣지 못했습니다 ({problem}): fc1과 fc2는 __init__에서 만든 nn.Linear 층이고, "
+           ko=f"{label}: fc1과 fc2에 가중치를 넣지 못했습니다 ({problem}): fc1과 fc2는 __init__에서 만든 nn.Linear 층이고, "
            "nn.Module의 속성으로 등록되어 있어야 합니다")
     return model, [w * scale for w in weights], label
 
@@ -130,13 +130,13 @@ def compare_logits(got, expected, name):
             g = got.double()
             if bool((g >= 0).all() and (g <= 1).all()) and torch.allclose(g.sum(-1), torch.ones(len(g), dtype=g.dtype),
                                                                            atol=1e-4):
-                fail(failure.en + ". Every row sums to 1: it looks like you applied softmax. Return the raw "
+                fail(en=failure.text.en + ". Every row sums to 1: it looks like you applied softmax. Return the raw "
                      "logits; nn.CrossEntropyLoss applies log-softmax itself",
-                     failure.ko + ". 모든 행의 합이 1입니다: softmax를 적용한 것 같습니다. 정규화하지 않은 로짓을 "
+                     ko=failure.text.ko + ". 모든 행의 합이 1입니다: softmax를 적용한 것 같습니다. 정규화하지 않은 로짓을 "
                      "그대로 돌려주세요. nn.CrossEntropyLoss가 내부에서 log-softmax를 계산합니다")
             if bool((g <= 0).all()) and torch.allclose(g.exp().sum(-1), torch.ones(len(g), dtype=g.dtype), atol=1e-4):
-                fail(failure.en + ". It looks like log-softmax was applied: return the raw logits",
-                     failure.ko + ". log-softmax를 적용한 것 같습니다: 정규화하지 않은 로짓을 그대로 돌려주세요")
+                fail(en=failure.text.en + ". It looks like log-softmax was applied: return the raw logits",
+                     ko=failure.text.ko + ". log-softmax를 적용한 것 같습니다: 정규화하지 않은 로짓을 그대로 돌려주세요")
         raise
 
 
@@ -153,7 +153,7 @@ def call_model(model, x, name):
     except StudentError as err:
         if err.not_implemented:
             raise
-        fail(f"{name}: {err.en}. Hint: {FLATTEN_EN}", f"{name}: {err.ko}. 힌트: {FLATTEN_KO}")
+        fail(en=f"{name}: {err.text.en}. Hint: {FLATTEN_EN}", ko=f"{name}: {err.text.ko}. 힌트: {FLATTEN_KO}")
 
 
 def check_forward(model, x, expected, name):
@@ -164,10 +164,10 @@ def check_forward(model, x, expected, name):
         again = call_model(model, x, name)
         if isinstance(got, torch.Tensor) and isinstance(again, torch.Tensor) and got.shape == again.shape \
                 and not torch.equal(got, again):
-            fail(f"{name}: two calls on the same input gave different outputs. Create the layers once in __init__: "
+            fail(en=f"{name}: two calls on the same input gave different outputs. Create the layers once in __init__: "
                  "layers made inside forward are new random layers at every call, and they are not registered "
                  "parameters, so they never learn",
-                 f"{name}: 같은 입력으로 두 번 호출했는데 출력이 다릅니다. 층은 __init__에서 한 번만 만드세요. forward "
+                 ko=f"{name}: 같은 입력으로 두 번 호출했는데 출력이 다릅니다. 층은 __init__에서 한 번만 만드세요. forward "
                  "안에서 만든 층은 호출할 때마다 새 무작위 층이 되고, 파라미터로 등록되지 않아 학습되지 않습니다")
         raise failure
 
@@ -186,8 +186,8 @@ def test_mlp_init(student, rng):
         label = _label(sizes)
         model = build(student, sizes)
         ensure(model is not None and getattr(model, "isinstance_of", lambda _: False)(MODULE),
-               f"{label} must be an nn.Module: write class MLP(nn.Module) and call super().__init__()",
-               f"{label}은(는) nn.Module이어야 합니다: class MLP(nn.Module)로 상속받고 super().__init__()를 호출하세요")
+               en=f"{label} must be an nn.Module: write class MLP(nn.Module) and call super().__init__()",
+               ko=f"{label}은(는) nn.Module이어야 합니다: class MLP(nn.Module)로 상속받고 super().__init__()를 호출하세요")
         try:
             student.call(kit.registered_parameters, model, _to_device=False)
         except StudentError:
@@ -212,10 +212,10 @@ def test_mlp_layers(student, rng):
                 expect_tensor(got, (inp.double() @ w.double().T + bias.double()).float(), what, rtol=RTOL, atol=ATOL)
             except GradeFailure as failure:
                 raise GradeFailure(
-                    f"{failure.en}. The grader set {name}'s weights and then changed every parameter that "
+                    en=f"{failure.text.en}. The grader set {name}'s weights and then changed every parameter that "
                     "model.parameters() yields: fc1 and fc2 must be nn.Linear layers assigned in __init__ "
                     "(after super().__init__()), so that nn.Module registers them",
-                    f"{failure.ko}. 채점기가 {name}의 가중치를 넣은 뒤 model.parameters()가 내는 모든 파라미터를 "
+                    ko=f"{failure.text.ko}. 채점기가 {name}의 가중치를 넣은 뒤 model.parameters()가 내는 모든 파라미터를 "
                     "바꿨습니다: fc1과 fc2는 super().__init__() 다음 __init__에서 대입한 nn.Linear여야 nn.Module에 "
                     "등록됩니다") from None
 
@@ -236,9 +236,9 @@ def _run_forward(student, sizes, gen, scale, b):
             got = call_model(model, x, name)
             out = expected.shape[1]
             if isinstance(got, torch.Tensor) and list(got.shape) != [1, out]:
-                fail(f"{name}: expected shape [1, {out}], got {list(got.shape)}. Keep the batch dimension when "
+                fail(en=f"{name}: expected shape [1, {out}], got {list(got.shape)}. Keep the batch dimension when "
                      "B == 1: flatten with x.reshape(x.shape[0], -1) or x.flatten(1), not squeeze()",
-                     f"{name}: 모양이 [1, {out}]이어야 하는데 {list(got.shape)}입니다. B가 1이어도 배치 차원을 "
+                     ko=f"{name}: 모양이 [1, {out}]이어야 하는데 {list(got.shape)}입니다. B가 1이어도 배치 차원을 "
                      "지키세요: squeeze() 대신 x.reshape(x.shape[0], -1)이나 x.flatten(1)로 펴세요")
             compare_logits(got, expected, name)
         else:
@@ -291,9 +291,9 @@ def _count(student, model, label):
     got = student.count_parameters(model)
     is_int = isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_))
     ensure(is_int,
-           f"count_parameters({label}) must return a Python int, got {type(got).__name__} {got!r}"
+           en=f"count_parameters({label}) must return a Python int, got {type(got).__name__} {got!r}"
            " (sum the p.numel() values, which are ints; or use int(...))",
-           f"count_parameters({label})는 파이썬 int를 돌려줘야 하는데 {type(got).__name__} {got!r}이(가) 왔습니다"
+           ko=f"count_parameters({label})는 파이썬 int를 돌려줘야 하는데 {type(got).__name__} {got!r}이(가) 왔습니다"
            " (int인 p.numel() 값들을 더하거나 int(...)로 바꾸세요)")
     return int(got)
 
@@ -319,9 +319,9 @@ def _expect_count(student, model, label, label_ko):
     got, expected = _count(student, model, label), trainable(model)
     extra_en, extra_ko = _hint(got, model)
     ensure(got == expected,
-           f"count_parameters({label}): expected {expected} trainable parameters (the sum of p.numel() over "
+           en=f"count_parameters({label}): expected {expected} trainable parameters (the sum of p.numel() over "
            f"model.parameters() with requires_grad, nested layers included, a shared layer once), got {got}{extra_en}",
-           f"count_parameters({label_ko}): 학습 가능한 파라미터가 {expected}개여야 하는데 {got}개입니다 "
+           ko=f"count_parameters({label_ko}): 학습 가능한 파라미터가 {expected}개여야 하는데 {got}개입니다 "
            f"(requires_grad인 model.parameters()의 p.numel() 합, 안쪽 층 포함, 함께 쓰는 층은 한 번){extra_ko}")
 
 

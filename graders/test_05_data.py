@@ -39,9 +39,9 @@ def _word(rng, letters, low=3, high=7):
 
 def _is_dataset(obj, label):
     ensure(getattr(obj, "isinstance_of", lambda _: False)(DATASET),
-           f"{label} must be a torch.utils.data.Dataset: write class ...(Dataset) and implement __len__ and "
+           en=f"{label} must be a torch.utils.data.Dataset: write class ...(Dataset) and implement __len__ and "
            "__getitem__",
-           f"{label}은(는) torch.utils.data.Dataset이어야 합니다: Dataset을 상속받고 __len__과 __getitem__을 "
+           ko=f"{label}은(는) torch.utils.data.Dataset이어야 합니다: Dataset을 상속받고 __len__과 __getitem__을 "
            "구현하세요")
 
 
@@ -63,8 +63,8 @@ def _fixed_pairs():
 def check_pair_label(got, expected, name):
     """labels[i] as it is (a 0-dim tensor here); a Python int of the same value is fine too."""
     if isinstance(got, int) and not isinstance(got, bool):
-        ensure(got == int(expected), f"{name}: expected {int(expected)}, got {got}",
-               f"{name}: {int(expected)}이어야 하는데 {got}입니다")
+        ensure(got == int(expected), en=f"{name}: expected {int(expected)}, got {got}",
+               ko=f"{name}: {int(expected)}이어야 하는데 {got}입니다")
         return
     expect_tensor(got, expected, name)
 
@@ -73,9 +73,9 @@ def _check_len(ds, n, label):
     _is_dataset(ds, label)
     got = len(ds)
     ensure(got == n,
-           f"len({label}) with {n} samples: expected {n}, got {got}. __len__ returns the number of "
+           en=f"len({label}) with {n} samples: expected {n}, got {got}. __len__ returns the number of "
            "samples, len(self.features), with nothing added or subtracted",
-           f"샘플 {n}개인 {label}의 len(): {n}이어야 하는데 {got}입니다. __len__은 샘플 개수 "
+           ko=f"샘플 {n}개인 {label}의 len(): {n}이어야 하는데 {got}입니다. __len__은 샘플 개수 "
            "len(self.features)를 더하거나 빼지 않고 그대로 돌려줘야 합니다")
 
 
@@ -107,10 +107,10 @@ def test_pair_dataset_transform(student, rng):
             label = item[1]
             if isinstance(label, torch.Tensor) and label.shape == labels[i].shape and label.is_floating_point() \
                     and torch.allclose(label.double(), labels[i].double() + value):
-                fail(f"dataset[{i}][1]: the transform was applied to the label too (labels[{i}] = "
+                fail(en=f"dataset[{i}][1]: the transform was applied to the label too (labels[{i}] = "
                      f"{int(labels[i])} became {float(label):g}). Apply the transform to the features only: "
                      "x = self.transform(x); the label stays as it is",
-                     f"dataset[{i}][1]: transform이 정답(label)에도 적용되었습니다 (labels[{i}] = {int(labels[i])}이 "
+                     ko=f"dataset[{i}][1]: transform이 정답(label)에도 적용되었습니다 (labels[{i}] = {int(labels[i])}이 "
                      f"{float(label):g}이(가) 됨). transform은 특징(features)에만 적용하세요: x = self.transform(x). "
                      "정답은 그대로 둡니다")
             check_pair_label(label, labels[i], f"dataset[{i}][1] with a transform: labels[{i}], unchanged")
@@ -128,9 +128,9 @@ def test_pair_dataset_index_error(student, rng):
             if err.not_implemented:
                 raise
             if err.is_a("IndexError"):
-                fail(f"dataset[{n - 1}] raised IndexError, but it is the last of {n} samples: valid indices are "
+                fail(en=f"dataset[{n - 1}] raised IndexError, but it is the last of {n} samples: valid indices are "
                      f"0 .. len - 1; raise IndexError only for i >= len(self)",
-                     f"dataset[{n - 1}]에서 IndexError가 났지만 샘플 {n}개 중 마지막 샘플입니다: 올바른 인덱스는 "
+                     ko=f"dataset[{n - 1}]에서 IndexError가 났지만 샘플 {n}개 중 마지막 샘플입니다: 올바른 인덱스는 "
                      "0 .. len - 1입니다. i >= len(self)일 때만 IndexError를 발생시키세요")
         for i in (n, n + extra):
             with expect_student_raises("IndexError", f"dataset[{i}] for a dataset of {n} samples"):
@@ -221,12 +221,12 @@ def _label_value(label):
 def _check_label(got, expected, name):
     value = _label_value(got)
     ensure(value is not None,
-           f"{name}: the label must be an int (the class's position in the sorted classes), got {got!r}",
-           f"{name}: 정답은 int여야 합니다 (정렬된 classes에서 클래스의 위치). 받은 값: {got!r}")
+           en=f"{name}: the label must be an int (the class's position in the sorted classes), got {got!r}",
+           ko=f"{name}: 정답은 int여야 합니다 (정렬된 classes에서 클래스의 위치). 받은 값: {got!r}")
     ensure(value == expected,
-           f"{name}: expected label {expected}, got {value}. Samples go class by class in the sorted order of "
+           en=f"{name}: expected label {expected}, got {value}. Samples go class by class in the sorted order of "
            "the class names, and within a class by sorted file name",
-           f"{name}: 정답이 {expected}이어야 하는데 {value}입니다. 샘플은 클래스 이름의 정렬 순서대로, 클래스 "
+           ko=f"{name}: 정답이 {expected}이어야 하는데 {value}입니다. 샘플은 클래스 이름의 정렬 순서대로, 클래스 "
            "안에서는 파일 이름 순서대로 나열됩니다")
 
 
@@ -236,17 +236,17 @@ def _check_classes_and_len(ds, classes, n, label):
     got_list = list(got) if isinstance(got, (list, tuple)) else got
     if got_list != classes:
         if isinstance(got_list, list) and sorted(map(str, got_list)) == classes:
-            fail(f"{label}.classes: expected {classes}, got {got_list}: sort the class names, so that labels "
+            fail(en=f"{label}.classes: expected {classes}, got {got_list}: sort the class names, so that labels "
                  "do not depend on the order the file system lists the folders",
-                 f"{label}.classes: {classes}이어야 하는데 {got_list}입니다. 클래스 이름을 정렬하세요. 그래야 "
+                 ko=f"{label}.classes: {classes}이어야 하는데 {got_list}입니다. 클래스 이름을 정렬하세요. 그래야 "
                  "정답 번호가 파일 시스템이 폴더를 나열하는 순서에 따라 바뀌지 않습니다")
-        fail(f"{label}.classes: expected the sorted folder names {classes}, got {got!r}",
-             f"{label}.classes: 정렬된 폴더 이름 {classes}이어야 하는데 {got!r}입니다")
+        fail(en=f"{label}.classes: expected the sorted folder names {classes}, got {got!r}",
+             ko=f"{label}.classes: 정렬된 폴더 이름 {classes}이어야 하는데 {got!r}입니다")
     got_n = len(ds)
     ensure(got_n == n,
-           f"len({label}): expected {n} images, got {got_n}"
+           en=f"len({label}): expected {n} images, got {got_n}"
            + (". Only *.png files are images: skip other files such as notes.txt" if got_n > n else ""),
-           f"len({label}): 이미지가 {n}개여야 하는데 {got_n}개입니다"
+           ko=f"len({label}): 이미지가 {n}개여야 하는데 {got_n}개입니다"
            + (". *.png 파일만 이미지입니다: notes.txt 같은 다른 파일은 건너뛰세요" if got_n > n else ""))
 
 
@@ -263,21 +263,21 @@ def test_image_folder(student, rng, data_dir):
             image = item[0]
             if isinstance(image, torch.Tensor) and any(
                     k != i and image.shape == e.shape and torch.equal(image, e) for k, e in enumerate(images)):
-                fail(f"dataset[{i}][0] is another sample's image: samples go class by class in the sorted order of "
+                fail(en=f"dataset[{i}][0] is another sample's image: samples go class by class in the sorted order of "
                      "the class names, and within a class by sorted file name",
-                     f"dataset[{i}][0]은(는) 다른 샘플의 이미지입니다: 샘플은 클래스 이름의 정렬 순서대로, 클래스 "
+                     ko=f"dataset[{i}][0]은(는) 다른 샘플의 이미지입니다: 샘플은 클래스 이름의 정렬 순서대로, 클래스 "
                      "안에서는 파일 이름 순서대로 나열됩니다")
             if getattr(image, "type_name", "").startswith("PIL."):
-                fail(f"dataset[{i}][0]: without a transform the image must be a tensor, got a PIL image: return "
+                fail(en=f"dataset[{i}][0]: without a transform the image must be a tensor, got a PIL image: return "
                      "transforms.ToTensor()(image) when transform is None",
-                     f"dataset[{i}][0]: transform이 없으면 이미지는 텐서여야 하는데 PIL 이미지가 왔습니다: transform이 "
+                     ko=f"dataset[{i}][0]: transform이 없으면 이미지는 텐서여야 하는데 PIL 이미지가 왔습니다: transform이 "
                      "None이면 transforms.ToTensor()(image)를 돌려주세요")
             _check_label(item[1], want_label, f"dataset[{i}][1]")
             if isinstance(image, torch.Tensor) and image.dim() == 3 and image.shape[0] in (1, 4) \
                     and list(image.shape[1:]) == list(images[i].shape[1:]):
-                fail(f"dataset[{i}][0]: expected shape {list(images[i].shape)}, got {list(image.shape)}: open every "
+                fail(en=f"dataset[{i}][0]: expected shape {list(images[i].shape)}, got {list(image.shape)}: open every "
                      "image with .convert(\"RGB\") so grayscale and RGBA images get 3 channels too",
-                     f"dataset[{i}][0]: 모양이 {list(images[i].shape)}이어야 하는데 {list(image.shape)}입니다. 흑백이나 "
+                     ko=f"dataset[{i}][0]: 모양이 {list(images[i].shape)}이어야 하는데 {list(image.shape)}입니다. 흑백이나 "
                      "RGBA 이미지도 채널이 3개가 되도록 .convert(\"RGB\")로 여세요")
             expect_tensor(image, images[i], f"dataset[{i}][0] (ToTensor() of image {i}: float [3, H, W] in [0, 1])")
 
@@ -290,9 +290,9 @@ def test_image_folder_transform(student, rng, data_dir):
         n = len(expected)
         got_n = len(ds)
         ensure(got_n == n,
-               f"len(ImageFolderDataset(root, transform)): expected {n} images, got {got_n}"
+               en=f"len(ImageFolderDataset(root, transform)): expected {n} images, got {got_n}"
                + (". Only *.png files are images: skip other files such as notes.txt" if got_n > n else ""),
-               f"len(ImageFolderDataset(root, transform)): 이미지가 {n}개여야 하는데 {got_n}개입니다"
+               ko=f"len(ImageFolderDataset(root, transform)): 이미지가 {n}개여야 하는데 {got_n}개입니다"
                + (". *.png 파일만 이미지입니다: notes.txt 같은 다른 파일은 건너뛰세요" if got_n > n else ""))
         received = []
         for i in range(n):
@@ -300,33 +300,33 @@ def test_image_folder_transform(student, rng, data_dir):
             expect_sequence(item, 2, f"dataset[{i}] with a transform")
             got = item[0]
             ensure(isinstance(got, dict) and "kind" in got,
-                   f"dataset[{i}][0]: expected what the transform returned, got {type(got).__name__}: return "
+                   en=f"dataset[{i}][0]: expected what the transform returned, got {type(got).__name__}: return "
                    "(transform(image), label)",
-                   f"dataset[{i}][0]: transform이 돌려준 값이어야 하는데 {type(got).__name__}이(가) 왔습니다: "
+                   ko=f"dataset[{i}][0]: transform이 돌려준 값이어야 하는데 {type(got).__name__}이(가) 왔습니다: "
                    "(transform(image), label)을 돌려주세요")
             ensure(got["kind"] == "PIL",
-                   f"dataset[{i}]: the transform received a {got['kind']}, not a PIL image. Pass the transform the "
+                   en=f"dataset[{i}]: the transform received a {got['kind']}, not a PIL image. Pass the transform the "
                    "PIL image itself (Image.open(path).convert(\"RGB\")); use ToTensor() only when there is no "
                    "transform",
-                   f"dataset[{i}]: transform이 PIL 이미지가 아니라 {got['kind']}을(를) 받았습니다. transform에는 PIL "
+                   ko=f"dataset[{i}]: transform이 PIL 이미지가 아니라 {got['kind']}을(를) 받았습니다. transform에는 PIL "
                    "이미지(Image.open(path).convert(\"RGB\"))를 그대로 넘기고, ToTensor()는 transform이 없을 때만 "
                    "쓰세요")
             ensure(got["mode"] == "RGB",
-                   f"dataset[{i}]: the transform received a PIL image of mode {got['mode']!r}, expected 'RGB': "
+                   en=f"dataset[{i}]: the transform received a PIL image of mode {got['mode']!r}, expected 'RGB': "
                    "open images with .convert(\"RGB\")",
-                   f"dataset[{i}]: transform이 받은 PIL 이미지의 모드가 {got['mode']!r}입니다. 'RGB'여야 합니다: "
+                   ko=f"dataset[{i}]: transform이 받은 PIL 이미지의 모드가 {got['mode']!r}입니다. 'RGB'여야 합니다: "
                    ".convert(\"RGB\")로 여세요")
-            ensure(isinstance(got.get("pixels"), torch.Tensor), f"dataset[{i}]: the transform received no pixels",
-                   f"dataset[{i}]: transform이 픽셀을 받지 못했습니다")
+            ensure(isinstance(got.get("pixels"), torch.Tensor), en=f"dataset[{i}]: the transform received no pixels",
+                   ko=f"dataset[{i}]: transform이 픽셀을 받지 못했습니다")
             received.append(got["pixels"])
         # which image arrives at which index is the other item's business: compare as collections
         key = lambda t: (tuple(t.shape), t.flatten().tolist())  # noqa: E731
         want = sorted((pixels for _, pixels in expected), key=key)
         received.sort(key=key)
         ensure([tuple(t.shape) for t in received] == [tuple(t.shape) for t in want],
-               f"the transform received images of shapes {[tuple(t.shape) for t in received]}, expected "
+               en=f"the transform received images of shapes {[tuple(t.shape) for t in received]}, expected "
                f"{[tuple(t.shape) for t in want]} ([C, H, W]): give it each image of the folder, in RGB",
-               f"transform이 받은 이미지 모양은 {[tuple(t.shape) for t in received]}인데 "
+               ko=f"transform이 받은 이미지 모양은 {[tuple(t.shape) for t in received]}인데 "
                f"{[tuple(t.shape) for t in want]} ([C, H, W])이어야 합니다: 폴더의 이미지를 RGB로 하나씩 넘기세요")
         for got, exp in zip(received, want):
             expect_tensor(got, exp, "pixels of an image the transform received")
@@ -372,8 +372,8 @@ def batch_ids(loader, name):
     for batch in loader.materialize():
         ids = batch[0] if isinstance(batch, (list, tuple)) and len(batch) == 1 else batch
         ensure(isinstance(ids, torch.Tensor),
-               f"{name}: each batch of a TensorDataset should be a list holding one tensor, got {type(batch).__name__}",
-               f"{name}: TensorDataset의 배치는 텐서 하나가 든 리스트여야 하는데 {type(batch).__name__}입니다")
+               en=f"{name}: each batch of a TensorDataset should be a list holding one tensor, got {type(batch).__name__}",
+               ko=f"{name}: TensorDataset의 배치는 텐서 하나가 든 리스트여야 하는데 {type(batch).__name__}입니다")
         out.append([int(v) for v in ids.reshape(-1)])
     return out
 
@@ -385,8 +385,8 @@ def loaders(module, case, name):
     for loader, which in zip(got, ("train_loader", "val_loader")):
         kind = getattr(loader, "type_name", type(loader).__name__)
         ensure(getattr(loader, "isinstance_of", lambda _: False)(DATALOADER),
-               f"{name}: {which} must be a torch.utils.data.DataLoader, got {kind}",
-               f"{name}: {which}은(는) torch.utils.data.DataLoader여야 하는데 {kind}입니다")
+               en=f"{name}: {which} must be a torch.utils.data.DataLoader, got {kind}",
+               ko=f"{name}: {which}은(는) torch.utils.data.DataLoader여야 하는데 {kind}입니다")
     return got
 
 
@@ -410,28 +410,28 @@ def test_make_loaders(student, rng):
         val_ids = [v for b in val_b for v in b]
         shared = set(train_ids) & set(val_ids)
         ensure(not shared,
-               f"{name}: train and validation share {len(shared)} sample(s). Split once with random_split: its two "
+               en=f"{name}: train and validation share {len(shared)} sample(s). Split once with random_split: its two "
                "parts never overlap, so the model is never validated on what it trained on",
-               f"{name}: 학습용과 검증용이 샘플 {len(shared)}개를 공유합니다. random_split으로 한 번만 나누세요. 두 "
+               ko=f"{name}: 학습용과 검증용이 샘플 {len(shared)}개를 공유합니다. random_split으로 한 번만 나누세요. 두 "
                "부분은 겹치지 않으므로 학습한 데이터로 검증하는 일이 없습니다")
         ensure(len(val_ids) == n_val and len(train_ids) == n - n_val,
-               f"{name}: expected {n - n_val} training and {n_val} validation samples (n_val = int(len(dataset) * "
+               en=f"{name}: expected {n - n_val} training and {n_val} validation samples (n_val = int(len(dataset) * "
                f"val_fraction) = {n_val}), got {len(train_ids)} and {len(val_ids)}",
-               f"{name}: 학습용 {n - n_val}개, 검증용 {n_val}개여야 하는데 (n_val = int(len(dataset) * val_fraction) "
+               ko=f"{name}: 학습용 {n - n_val}개, 검증용 {n_val}개여야 하는데 (n_val = int(len(dataset) * val_fraction) "
                f"= {n_val}) {len(train_ids)}개와 {len(val_ids)}개입니다")
         want_train, want_val = expected_split(case)
         ensure(sorted(val_ids) == sorted(want_val) and sorted(train_ids) == sorted(want_train),
-               f"{name}: not the split of random_split(dataset, [len(dataset) - n_val, n_val], "
+               en=f"{name}: not the split of random_split(dataset, [len(dataset) - n_val, n_val], "
                "generator=torch.Generator().manual_seed(seed)): the same seed must give the same split",
-               f"{name}: random_split(dataset, [len(dataset) - n_val, n_val], "
+               ko=f"{name}: random_split(dataset, [len(dataset) - n_val, n_val], "
                "generator=torch.Generator().manual_seed(seed))의 분할과 다릅니다: 같은 seed는 같은 분할을 만들어야 "
                "합니다")
         for got_b, count, which in ((train_b, n - n_val, "train_loader"), (val_b, n_val, "val_loader")):
             sizes, expected = [len(b) for b in got_b], _sizes(count, batch_size)
             ensure(sizes == expected,
-                   f"{name}: {which} batch sizes should be {expected} (batch_size={batch_size}, last batch smaller), "
+                   en=f"{name}: {which} batch sizes should be {expected} (batch_size={batch_size}, last batch smaller), "
                    f"got {sizes}",
-                   f"{name}: {which}의 배치 크기가 {expected}이어야 하는데 (batch_size={batch_size}, 마지막 배치는 더 "
+                   ko=f"{name}: {which}의 배치 크기가 {expected}이어야 하는데 (batch_size={batch_size}, 마지막 배치는 더 "
                    f"작음) {sizes}입니다")
 
 
@@ -447,12 +447,12 @@ def test_make_loaders_shuffle(student, rng):
         if sorted(epochs[0]) != sorted(want_train) or sorted(got_val) != sorted(want_val):
             continue  # a different split: the make_loaders item says so
         ensure(epochs[0] != epochs[1],
-               f"{name}: train_loader gave the training samples in the same order in two epochs ({epochs[0]}): "
+               en=f"{name}: train_loader gave the training samples in the same order in two epochs ({epochs[0]}): "
                "give it shuffle=True so every epoch sees them in a new order",
-               f"{name}: train_loader가 두 epoch 동안 학습 샘플을 같은 순서({epochs[0]})로 냈습니다. shuffle=True를 "
+               ko=f"{name}: train_loader가 두 epoch 동안 학습 샘플을 같은 순서({epochs[0]})로 냈습니다. shuffle=True를 "
                "주어 매 epoch 순서가 바뀌게 하세요")
         ensure(got_val == want_val,
-               f"{name}: val_loader should give the validation samples in the order of the random_split subset "
+               en=f"{name}: val_loader should give the validation samples in the order of the random_split subset "
                f"(no shuffling; shuffle=False): expected ids {want_val}, got {got_val}",
-               f"{name}: val_loader는 random_split이 만든 순서 그대로(섞지 않고, shuffle=False) 검증 샘플을 내야 "
+               ko=f"{name}: val_loader는 random_split이 만든 순서 그대로(섞지 않고, shuffle=False) 검증 샘플을 내야 "
                f"합니다: 기대 {want_val}, 받은 값 {got_val}")

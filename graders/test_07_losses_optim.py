@@ -92,9 +92,9 @@ def _forbid(found, name, what_en, what_ko):
         return
     shown = ", ".join(f"{item} (line {line})" for line, item in found[:3])
     shown_ko = ", ".join(f"{item} ({line}번째 줄)" for line, item in found[:3])
-    fail(f"{name}: your file uses {shown}: {what_en}. If you compare with it while testing, put that code "
+    fail(en=f"{name}: your file uses {shown}: {what_en}. If you compare with it while testing, put that code "
          "under `if __name__ == \"__main__\":`",
-         f"{name}: 파일이 {shown_ko}을(를) 사용합니다: {what_ko}. 테스트용으로 비교해 보는 코드라면 "
+         ko=f"{name}: 파일이 {shown_ko}을(를) 사용합니다: {what_ko}. 테스트용으로 비교해 보는 코드라면 "
          "`if __name__ == \"__main__\":` 아래에 두세요")
 
 
@@ -140,9 +140,9 @@ def _losses(module, function, batch):
 def _expect_by_hand_at_runtime(got, name):
     used = got[2]
     ensure(not used,
-           f"{name}: your function calls {', '.join(used)}; the exercise is to compute the loss yourself with "
+           en=f"{name}: your function calls {', '.join(used)}; the exercise is to compute the loss yourself with "
            "tensor operations",
-           f"{name}: 함수가 {', '.join(used)}을(를) 호출합니다. 이 연습은 손실을 텐서 연산으로 직접 계산하는 "
+           ko=f"{name}: 함수가 {', '.join(used)}을(를) 호출합니다. 이 연습은 손실을 텐서 연산으로 직접 계산하는 "
            "것입니다")
 
 
@@ -151,10 +151,10 @@ def _expect_loss(got, expected, name, rtol=None, atol=None):
     _expect_by_hand_at_runtime(got, name)
     expect_tensor(value, expected[0], name, rtol=rtol, atol=atol)
     ensure(grad is not None,
-           f"{name}: the loss is not connected to the autograd graph of its input, so backward() cannot "
+           en=f"{name}: the loss is not connected to the autograd graph of its input, so backward() cannot "
            "compute a gradient. Use tensor operations only (no .item(), float(), NumPy or torch.tensor(...) "
            "on the way)",
-           f"{name}: 손실이 입력의 autograd 그래프와 이어져 있지 않아 backward()로 기울기를 구할 수 없습니다. "
+           ko=f"{name}: 손실이 입력의 autograd 그래프와 이어져 있지 않아 backward()로 기울기를 구할 수 없습니다. "
            "텐서 연산만 쓰세요 (.item(), float(), NumPy, torch.tensor(...)를 거치지 마세요)")
     expect_tensor(grad, expected[1], f"the gradient of {name} with respect to its first argument",
                   rtol=rtol, atol=atol)
@@ -214,7 +214,7 @@ def test_cross_entropy(student, reference, rng, source):
     got_all, expected_all = _losses(student, "cross_entropy", battery), _losses(reference, "cross_entropy", battery)
     for (name, logits, _), got, expected in zip(battery, got_all, expected_all):
         en, ko = _ce_hint(got, expected, logits.shape[0])
-        with _hint(en, ko):
+        with _hint(en=en, ko=ko):
             _expect_loss(got, expected, name)
 
 
@@ -246,20 +246,20 @@ def test_cross_entropy_large_logits(student, reference, rng, source):
         value, grad, _ = got
         _expect_by_hand_at_runtime(got, name)
         if isinstance(value, torch.Tensor) and value.numel() >= 1 and not bool(torch.isfinite(value).all()):
-            fail(f"{name}: got {value.flatten()[0].item()} instead of {expected[0].item():.6g}. exp(1000) "
+            fail(en=f"{name}: got {value.flatten()[0].item()} instead of {expected[0].item():.6g}. exp(1000) "
                  "overflows (inf, and inf/inf = nan), and log of a probability that rounded to 0 is -inf. Use the "
                  "log-sum-exp trick: subtract each row's maximum before exp (torch.logsumexp or torch.log_softmax "
                  "do it for you)",
-                 f"{name}: {expected[0].item():.6g} 대신 {value.flatten()[0].item()}이(가) 나왔습니다. exp(1000)은 "
+                 ko=f"{name}: {expected[0].item():.6g} 대신 {value.flatten()[0].item()}이(가) 나왔습니다. exp(1000)은 "
                  "넘쳐서 inf가 되고(inf/inf = nan), 0으로 반올림된 확률의 log는 -inf입니다. log-sum-exp 기법을 "
                  "쓰세요: exp 전에 행마다 최댓값을 빼세요 (torch.logsumexp나 torch.log_softmax가 해 줍니다)")
         if isinstance(grad, torch.Tensor) and not bool(torch.isfinite(grad).all()):
-            fail(f"{name}: the gradient contains inf or nan: compute the loss with the log-sum-exp trick "
+            fail(en=f"{name}: the gradient contains inf or nan: compute the loss with the log-sum-exp trick "
                  "(torch.logsumexp / torch.log_softmax) so that backward() stays finite too",
-                 f"{name}: 기울기에 inf나 nan이 있습니다: 손실을 log-sum-exp 기법(torch.logsumexp / "
+                 ko=f"{name}: 기울기에 inf나 nan이 있습니다: 손실을 log-sum-exp 기법(torch.logsumexp / "
                  "torch.log_softmax)으로 계산해야 backward()도 유한한 값이 됩니다")
         en, ko = _ce_hint(got, expected, logits.shape[0])
-        with _hint(en, ko):
+        with _hint(en=en, ko=ko):
             _expect_loss(got, expected, name, rtol=1e-5, atol=1e-3)
 
 
@@ -293,9 +293,9 @@ def test_mse(student, reference, rng, source):
     _expect_loss_by_hand(source, "mse", MSE_READY_MADE, "mse")
     got_all, expected_all = _losses(student, "mse", battery), _losses(reference, "mse", battery)
     for (name, _, _), got, expected in zip(battery, got_all, expected_all):
-        with _hint("MSE is ((pred - target) ** 2).mean(): the square of every difference, averaged over ALL "
+        with _hint(en="MSE is ((pred - target) ** 2).mean(): the square of every difference, averaged over ALL "
                    "elements (not the sum, not the absolute value, not divided by len(pred))",
-                   "MSE는 ((pred - target) ** 2).mean()입니다: 모든 차이의 제곱을 전체 원소 개수로 평균 냅니다 "
+                   ko="MSE는 ((pred - target) ** 2).mean()입니다: 모든 차이의 제곱을 전체 원소 개수로 평균 냅니다 "
                    "(합도, 절댓값도, len(pred)로 나누는 것도 아닙니다)"):
             _expect_loss(got, expected, name)
 
@@ -386,17 +386,17 @@ def _explain_optimizer():
     except StudentError as err:
         msg = err.raw_message
         if "leaf Variable that requires grad" in msg and "in-place" in msg:
-            fail(f"{err.en}. Update the parameters inside `with torch.no_grad():` (or decorate step() "
+            fail(en=f"{err.text.en}. Update the parameters inside `with torch.no_grad():` (or decorate step() "
                  "with @torch.no_grad()): an in-place change of a leaf tensor that requires grad must not be "
                  "recorded by autograd",
-                 f"{err.ko}. 파라미터 업데이트는 `with torch.no_grad():` 안에서 하세요 (또는 step()에 "
+                 ko=f"{err.text.ko}. 파라미터 업데이트는 `with torch.no_grad():` 안에서 하세요 (또는 step()에 "
                  "@torch.no_grad()를 붙이세요): 기울기를 추적하는 잎 텐서의 제자리 변경은 autograd가 기록하면 "
                  "안 됩니다")
         if "NoneType" in msg:
-            fail(f"{err.en}. A parameter's .grad was None: skip such parameters in step() "
+            fail(en=f"{err.text.en}. A parameter's .grad was None: skip such parameters in step() "
                  "(`if p.grad is None: continue`), as torch.optim.Adam does, and check for None before "
                  "p.grad.zero_() in zero_grad()",
-                 f"{err.ko}. 어떤 파라미터의 .grad가 None이었습니다: step()에서는 그런 파라미터를 "
+                 ko=f"{err.text.ko}. 어떤 파라미터의 .grad가 None이었습니다: step()에서는 그런 파라미터를 "
                  "건너뛰고(`if p.grad is None: continue`, torch.optim.Adam처럼), zero_grad()에서는 "
                  "p.grad.zero_() 전에 None인지 확인하세요")
         raise
@@ -445,8 +445,8 @@ def _diagnose(traj, run):
 def _expect_trajectories(student, got_all, expected_all, runs, names):
     for got, expected, run, name in zip(got_all, expected_all, runs, names):
         ensure(isinstance(got, dict) and got.get("torch_adam", 0) == 0,
-               f"{name}: your ManualAdam uses torch.optim.Adam; compute the Adam update yourself",
-               f"{name}: ManualAdam이 torch.optim.Adam을 사용합니다. Adam 업데이트를 직접 계산하세요")
+               en=f"{name}: your ManualAdam uses torch.optim.Adam; compute the Adam update yourself",
+               ko=f"{name}: ManualAdam이 torch.optim.Adam을 사용합니다. Adam 업데이트를 직접 계산하세요")
         traj, want = got["trajectory"], expected["trajectory"]
         for row, step in enumerate(run["checkpoints"]):
             label = f"{name}: parameters (all of them, flattened) after {step} step(s)"
@@ -454,7 +454,7 @@ def _expect_trajectories(student, got_all, expected_all, runs, names):
                 expect_tensor(traj[row], want[row], label, rtol=1e-6, atol=1e-9)
             except GradeFailure as failure:
                 en, ko = _adam_hint(student, traj, want, run, row)
-                raise GradeFailure(f"{failure.en}. {en}", f"{failure.ko}. {ko}") from None
+                raise GradeFailure(en=f"{failure.text.en}. {en}", ko=f"{failure.text.ko}. {ko}") from None
 
 
 def _adam_hint(student, traj, want, run, row):
@@ -521,8 +521,8 @@ def test_ManualAdam_hyperparams(student, reference, rng, source):
     battery = list(cases(rng, fixed=_hyper_fixed(), random=_hyper_random, count=1))
     runs = [_run_args(p, steps, checkpoints, opt_kwargs=o) for p, o in battery]
     names = [f"ManualAdam(params, lr={o['lr']}, betas={o['betas']}, eps={o['eps']}), 80 steps" for _, o in battery]
-    with _hint("Use the lr, betas and eps given to __init__ (eps is added after the square root)",
-               "__init__에 주어진 lr, betas, eps를 쓰세요 (eps는 제곱근 밖에 더합니다)"):
+    with _hint(en="Use the lr, betas and eps given to __init__ (eps is added after the square root)",
+               ko="__init__에 주어진 lr, betas, eps를 쓰세요 (eps는 제곱근 밖에 더합니다)"):
         _adam_item(student, reference, source, runs, names)
 
 
@@ -544,8 +544,8 @@ def test_ManualAdam_skips_params_without_grad(student, reference, rng, source):
     names = [f"ManualAdam(params, lr=0.01) where parameter {u} is never used by the loss (its .grad stays None, "
              f"like a frozen layer) and parameter {pt[0]} only in the first {pt[1]} steps, 30 steps"
              for _, u, pt in battery]
-    with _hint("Skip parameters whose .grad is None (they must not change), as torch.optim.Adam does",
-               ".grad가 None인 파라미터는 건너뛰세요 (바뀌면 안 됩니다). torch.optim.Adam도 그렇게 합니다"):
+    with _hint(en="Skip parameters whose .grad is None (they must not change), as torch.optim.Adam does",
+               ko=".grad가 None인 파라미터는 건너뛰세요 (바뀌면 안 됩니다). torch.optim.Adam도 그렇게 합니다"):
         _adam_item(student, reference, source, runs, names)
 
 
@@ -559,36 +559,36 @@ def test_ManualAdam_zero_grad(student, rng, source):
                                _what="calling ManualAdam.zero_grad()")
         except StudentError as err:
             if "NoneType" in err.raw_message:
-                fail(f"{name}: {err.en}. Before the first backward() (the first batch of a training loop) every "
+                fail(en=f"{name}: {err.text.en}. Before the first backward() (the first batch of a training loop) every "
                      ".grad is None: zero_grad() must handle that (set p.grad = None, or check for None before "
                      "p.grad.zero_())",
-                     f"{name}: {err.ko}. 첫 backward() 전에는(학습 루프의 첫 배치) 모든 .grad가 None입니다: "
+                     ko=f"{name}: {err.text.ko}. 첫 backward() 전에는(학습 루프의 첫 배치) 모든 .grad가 None입니다: "
                      "zero_grad()는 그 경우도 처리해야 합니다 (p.grad = None, 또는 p.grad.zero_() 전에 None 확인)")
             raise
         ensure(isinstance(got, dict) and got.get("torch_adam", 0) == 0,
-               f"{name}: your ManualAdam uses torch.optim.Adam; write the optimizer yourself",
-               f"{name}: ManualAdam이 torch.optim.Adam을 사용합니다. 옵티마이저를 직접 만드세요")
+               en=f"{name}: your ManualAdam uses torch.optim.Adam; write the optimizer yourself",
+               ko=f"{name}: ManualAdam이 torch.optim.Adam을 사용합니다. 옵티마이저를 직접 만드세요")
         single = fresh_gradients(init, X, Y)  # computed here, in the scorer
         after = got.get("after")
         ensure(isinstance(after, list) and len(after) == len(single),
-               f"{name}: the probe could not read the gradients of the parameters",
-               f"{name}: 파라미터의 기울기를 읽지 못했습니다")
+               en=f"{name}: the probe could not read the gradients of the parameters",
+               ko=f"{name}: 파라미터의 기울기를 읽지 못했습니다")
         cleared = got.get("cleared") or []
         stale = [i for i, c in enumerate(cleared) if not c]
         for i, (grad, fresh) in enumerate(zip(after, single)):
             ensure(isinstance(grad, torch.Tensor),
-                   f"{name}: after zero_grad() and backward(), parameter {i} had no gradient",
-                   f"{name}: zero_grad()와 backward() 뒤에 파라미터 {i}의 기울기가 없습니다")
+                   en=f"{name}: after zero_grad() and backward(), parameter {i} had no gradient",
+                   ko=f"{name}: zero_grad()와 backward() 뒤에 파라미터 {i}의 기울기가 없습니다")
             if stale and not _close(grad, fresh):
-                fail(f"{name}: after zero_grad() the gradients of parameter(s) {stale} were still there, so the "
+                fail(en=f"{name}: after zero_grad() the gradients of parameter(s) {stale} were still there, so the "
                      "next backward() adds to them (gradients accumulate). Clear every parameter: p.grad = None "
                      "or p.grad.zero_()",
-                     f"{name}: zero_grad() 뒤에도 파라미터 {stale}의 기울기가 남아 다음 backward()가 거기에 "
+                     ko=f"{name}: zero_grad() 뒤에도 파라미터 {stale}의 기울기가 남아 다음 backward()가 거기에 "
                      "더해집니다 (기울기는 누적됩니다). 모든 파라미터를 지우세요: p.grad = None 또는 "
                      "p.grad.zero_()")
-            with _hint("after zero_grad(), one backward() must give exactly one fresh gradient (gradients "
+            with _hint(en="after zero_grad(), one backward() must give exactly one fresh gradient (gradients "
                        "accumulate until they are cleared)",
-                       "zero_grad() 뒤 backward() 한 번이면 새 기울기 하나와 정확히 같아야 합니다 (기울기는 지울 "
+                       ko="zero_grad() 뒤 backward() 한 번이면 새 기울기 하나와 정확히 같아야 합니다 (기울기는 지울 "
                        "때까지 누적됩니다)"):
                 expect_tensor(grad, fresh, f"{name}: gradient of parameter {i} after zero_grad() and backward()",
                               rtol=1e-6, atol=1e-9)

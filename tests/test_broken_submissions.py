@@ -46,7 +46,7 @@ def reference_source() -> str:
 def test_missing_file_scores_zero_as_missing(scorer, tmp_path):
     items = grade_items(scorer, submission(tmp_path, None))
     assert items and all(i.score == 0 and i.status == "missing" for i in items)
-    assert all("file missing" in i.message for i in items)
+    assert all("file missing" in i.text.en for i in items)
 
 
 def test_syntax_error_names_file_and_line(scorer, tmp_path):
@@ -54,7 +54,7 @@ def test_syntax_error_names_file_and_line(scorer, tmp_path):
     items = grade_items(scorer, submission(tmp_path, source))
     line = source.count("\n", 0, source.index("def broken(:")) + 1
     assert all(i.score == 0 and i.status == "error" for i in items)
-    assert f"{MODULE}.py, line {line}" in items[0].message and "syntax" in items[0].message
+    assert f"{MODULE}.py, line {line}" in items[0].text.en and "syntax" in items[0].text.en
 
 
 @pytest.mark.parametrize("content, words", [
@@ -64,7 +64,7 @@ def test_syntax_error_names_file_and_line(scorer, tmp_path):
 def test_unreadable_file_gets_a_message(scorer, tmp_path, content, words):
     items = grade_items(scorer, submission(tmp_path, content))
     assert all(i.score == 0 for i in items)
-    assert words in items[0].message
+    assert words in items[0].text.en
 
 
 def test_folder_instead_of_file(scorer, tmp_path):
@@ -72,13 +72,13 @@ def test_folder_instead_of_file(scorer, tmp_path):
     (sub / f"{MODULE}.py").mkdir()
     items = grade_items(scorer, sub)
     assert all(i.score == 0 for i in items)
-    assert "folder" in items[0].message
+    assert "folder" in items[0].text.en
 
 
 def test_huge_file(scorer, tmp_path):
     items = grade_items(scorer, submission(tmp_path, "# padding\n" * 200_000))
     assert all(i.score == 0 for i in items)
-    assert "too large" in items[0].message
+    assert "too large" in items[0].text.en
 
 
 @pytest.mark.parametrize("code, words", [
@@ -90,22 +90,22 @@ def test_huge_file(scorer, tmp_path):
 def test_process_ending_at_import(scorer, tmp_path, code, words):
     items = grade_items(scorer, submission(tmp_path, reference_source() + "\n" + code))
     assert all(i.score == 0 and i.status == "error" for i in items)
-    assert words in items[0].message
+    assert words in items[0].text.en
 
 
 def test_crash_in_one_function_costs_only_its_items(scorer, tmp_path):
     source = reference_source() + "\n\ndef pairwise_sum(col, row):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
     items = {i.name: i for i in grade_items(scorer, submission(tmp_path, source))}
-    assert items["pairwise_sum"].score == 0 and "segmentation fault" in items["pairwise_sum"].message
+    assert items["pairwise_sum"].score == 0 and "segmentation fault" in items["pairwise_sum"].text.en
     others = [i for n, i in items.items() if n != "pairwise_sum"]
-    assert all(i.score == i.max_score for i in others), [(i.name, i.message) for i in others]
+    assert all(i.score == i.max_score for i in others), [(i.name, i.text.en) for i in others]
 
 
 def test_hang_in_one_function_times_out_alone(quick_scorer, tmp_path):
     source = reference_source() + "\n\ndef matmul_and_elementwise(a, b):\n    while True:\n        pass\n"
     items = {i.name: i for i in grade_items(quick_scorer, submission(tmp_path, source))}
     hung = items["matmul_and_elementwise"]
-    assert hung.score == 0 and hung.status == "timeout" and "time limit" in hung.message
+    assert hung.score == 0 and hung.status == "timeout" and "time limit" in hung.text.en
     assert all(i.score == i.max_score for n, i in items.items() if n != "matmul_and_elementwise")
 
 
@@ -118,7 +118,7 @@ def test_missing_name_is_reported_as_missing(scorer, tmp_path):
     source = reference_source().replace("def numpy_view(", "def numpy_view_renamed(")
     items = {i.name: i for i in grade_items(scorer, submission(tmp_path, source))}
     assert items["numpy_view"].status == "missing"
-    assert "numpy_view is not defined" in items["numpy_view"].message
+    assert "numpy_view is not defined" in items["numpy_view"].text.en
     assert items["row_stats"].score == items["row_stats"].max_score
 
 
@@ -126,7 +126,7 @@ def test_wrong_return_type_is_explained(scorer, tmp_path):
     source = reference_source() + "\n\ndef pairwise_sum(col, row):\n    return 'a string'\n"
     items = {i.name: i for i in grade_items(scorer, submission(tmp_path, source))}
     assert items["pairwise_sum"].score == 0
-    assert "expected a torch.Tensor, got str" in items["pairwise_sum"].message
+    assert "expected a torch.Tensor, got str" in items["pairwise_sum"].text.en
 
 
 def test_students_printing_is_captured_not_parsed(scorer, tmp_path):

@@ -134,8 +134,9 @@ def test_with_several_processes_no_temporary_folder_is_left(graded):
 
 def _report(student: str, message: str):
     from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport
+    from torchdojo.i18n import Text
 
-    item = ItemResult("row_stats", 0, 3, "failed", message, {"en": message, "ko": message})
+    item = ItemResult("row_stats", 0, 3, "failed", Text.same(message))
     ok = ItemResult("flatten_images", 2, 2, "passed")
     return SubmissionReport(f"class/{student}", [ModuleResult(MODULE, [item, ok])], seed=5, student=student)
 
@@ -216,18 +217,18 @@ def test_notebooks_nested_deep_or_linked_cost_only_their_module(notebook_class):
     good = reports.pop("good")
     assert good.full
     deep = [i for m in reports.pop("deep").modules for i in m.items]
-    assert all(i.score == 0 and "nested far too deeply" in i.message for i in deep)
+    assert all(i.score == 0 and "nested far too deeply" in i.text.en for i in deep)
     for name, report in reports.items():
         items = [i for m in report.modules for i in m.items]
         assert report.score == 0 and report.max_score == good.max_score, name
-        assert all("links are not accepted" in i.message for i in items), (name, items[0].message)
+        assert all("links are not accepted" in i.text.en for i in items), (name, items[0].text.en)
 
 
 def test_the_nbgrader_reader_refuses_links_and_depth(notebook_class, tmp_path):
     from torchdojo.release.notebooks import notebooks_to_submission
 
-    assert "nested far too deeply" in notebooks_to_submission(notebook_class / "deep", tmp_path / "a")[MODULE]
-    assert "links are not accepted" in notebooks_to_submission(notebook_class / "linked", tmp_path / "b")[MODULE]
+    assert "nested far too deeply" in notebooks_to_submission(notebook_class / "deep", tmp_path / "a")[MODULE].en
+    assert "links are not accepted" in notebooks_to_submission(notebook_class / "linked", tmp_path / "b")[MODULE].en
     assert not (tmp_path / "b" / f"{MODULE}.py").exists()
 
 
@@ -256,9 +257,9 @@ def test_the_gradescope_collector_follows_no_link(tmp_path):
     modules = [MODULE, "02_autograd", "03_gradient_descent", "04_nn_module"]
     problems = _with_timeout(lambda: collect_submission(sub, dest, modules))
     assert list(dest.iterdir()) == []
-    assert "links are not accepted" in problems[MODULE] and "links are not accepted" in problems["03_gradient_descent"]
+    assert "links are not accepted" in problems[MODULE].en and "links are not accepted" in problems["03_gradient_descent"].en
     assert "02_autograd" not in problems  # behind a folder link: never seen
-    assert "04_nn_module" in problems and "regular file" in problems["04_nn_module"]
+    assert "04_nn_module" in problems and "regular file" in problems["04_nn_module"].en
 
 
 def test_the_cluster_sends_a_link_as_a_link_never_its_target(tmp_path):
@@ -350,7 +351,7 @@ def test_a_grading_process_that_dies_costs_only_its_student(tmp_path, monkeypatc
     assert got["alice"].full and got["bob"].full
     victim = got["victim"]
     assert victim.score == 0 and victim.max_score == got["alice"].max_score
-    message = victim.modules[0].items[0].message
+    message = victim.modules[0].items[0].text.en
     assert "the grading process died while grading this submission" in message and "SIGKILL" in message
     assert _leftovers(scratch) == []
 
@@ -401,4 +402,4 @@ def test_transient_reference_failures_never_add_up_over_a_class(tmp_path, monkey
             reports[name] = scorer.score(tmp_path / name, [MODULE], student=name)
     assert all(reports[f"bad{n}"].score == 0 for n in range(5))
     honest = reports["honest"]
-    assert honest.full, honest.modules[0].items[0].message
+    assert honest.full, honest.modules[0].items[0].text.en

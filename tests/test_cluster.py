@@ -81,8 +81,9 @@ def test_a_submission_the_cluster_could_not_grade_is_an_error_report():
     assert [m.name for m in rep.modules] == ["01_tensors", "02_autograd"]
     item = rep.modules[0].items[0]
     assert item.name == "(grader)" and item.status == "error"
-    assert "KilledWorker" in item.message and item.message == item.messages["ko"]
-    assert "failed twice on the cluster" in item.messages["en"]
+    assert "KilledWorker" in item.text.ko and "클러스터" in item.text.ko
+    assert "failed twice on the cluster" in item.text.en and "KilledWorker" in item.text.en
+    assert rep.to_dict()["modules"][0]["items"][0]["message"] == item.text.ko  # the report's language
 
 
 # -- slow: a LocalCluster ----------------------------------------------------------------------
@@ -190,7 +191,7 @@ def test_killed_workers_lose_nothing(tmp_path, cluster, local_scores):
     doomed = reports.pop("doomed")
     items = [i for m in doomed.modules for i in m.items]
     assert [m.name for m in doomed.modules] == [MODULE] and [i.status for i in items] == ["error"]
-    assert "failed twice on the cluster" in items[0].message and "KilledWorker" in items[0].message
+    assert "failed twice on the cluster" in items[0].text.en and "KilledWorker" in items[0].text.en
     assert {k: _summary(r) for k, r in reports.items()} == local_scores  # slow too: same scores as locally
     assert counts[0]["(failed)"] == 1 and sum(counts[0].values()) == 6
 

@@ -56,10 +56,10 @@ def grade(scorer, sub: Path, budget: float = 60.0):
 
 def assert_only_target_lost(items, words: str = "") -> None:
     target = items[TARGET]
-    assert target.score == 0 and target.message, target
+    assert target.score == 0 and target.text.en, target
     if words:
-        assert words in target.message, target.message
-    kept = {n: (i.status, i.message) for n, i in items.items() if n != TARGET and i.score != i.max_score}
+        assert words in target.text.en, target.text.en
+    kept = {n: (i.status, i.text.en) for n, i in items.items() if n != TARGET and i.score != i.max_score}
     assert not kept, kept
 
 
@@ -339,4 +339,4 @@ def test_ordinary_imports_still_work(hostile_scorer, tmp_path):
         return col[:, None] + row[None, :]
     """
     _, items = grade(hostile_scorer, attack(tmp_path, body))
-    assert all(i.score == i.max_score for i in items.values()), [(i.name, i.message) for i in items.values()]
+    assert all(i.score == i.max_score for i in items.values()), [(i.name, i.text.en) for i in items.values()]

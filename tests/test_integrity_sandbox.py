@@ -102,9 +102,9 @@ def test_tensors_without_values_score_nothing(scorer, tmp_path):
     report = scorer.score(_submission(tmp_path, META_ATTACK), [MODULE])
     items = _items(report)
     value_items = [n for n in items if n != "split_and_stack.error"]  # that one is about raising
-    assert all(items[n].score == 0 for n in value_items), [(n, items[n].message) for n in value_items]
+    assert all(items[n].score == 0 for n in value_items), [(n, items[n].text.en) for n in value_items]
     assert report.score <= items["split_and_stack.error"].max_score
-    assert any("refused" in items[n].message for n in value_items), [items[n].message for n in value_items]
+    assert any("refused" in items[n].text.en for n in value_items), [items[n].text.en for n in value_items]
 
 
 def test_expect_tensor_compares_values_itself():
@@ -152,10 +152,10 @@ def test_memory_of_all_processes_together_is_bounded(tmp_path, tier):
         items = _items(report)
         target = items["pairwise_sum"]
         assert target.score == 0
-        assert "used more than the memory limit of 1 GiB" in target.message, target.message
-        assert "all its processes together" in target.message
+        assert "used more than the memory limit of 1 GiB" in target.text.en, target.text.en
+        assert "all its processes together" in target.text.en
         assert elapsed < limits.call_seconds, elapsed  # stopped by the memory bound, not the clock
-        kept = {n: i.message for n, i in items.items() if n != "pairwise_sum" and i.score != i.max_score}
+        kept = {n: i.text.en for n, i in items.items() if n != "pairwise_sum" and i.score != i.max_score}
         assert not kept, kept
         assert "all processes of a worker together" in report.isolation
         honest = scorer.score(ROOT / "reference", [MODULE])  # the scorer survived and grades honestly
@@ -195,8 +195,8 @@ def test_linked_module_scores_zero(scorer, tmp_path, target):
     report = _grade_linked(scorer, sub)
     items = _items(report)
     assert report.score == 0 and items
-    assert all("links are not accepted" in i.message for i in items.values()), [i.message for i in items.values()]
-    shown = " ".join(i.message for i in items.values()) + report.modules[0].output
+    assert all("links are not accepted" in i.text.en for i in items.values()), [i.text.en for i in items.values()]
+    shown = " ".join(i.text.en for i in items.values()) + report.modules[0].output
     assert "def row_stats" not in shown and "SECRET_OF_ANOTHER_STUDENT" not in shown
 
 
@@ -276,7 +276,7 @@ def pairwise_sum(col, row):
 ''')
     report = scorer.score(sub, [MODULE])
     target = _items(report)["pairwise_sum"]
-    assert target.score == 0 and "Boom" in target.message
-    assert len(target.message) < 6000, len(target.message)
-    assert "\udc80" not in target.message
-    target.message.encode("utf-8")
+    assert target.score == 0 and "Boom" in target.text.en
+    assert len(target.text.en) < 6000, len(target.text.en)
+    assert "\udc80" not in target.text.en
+    target.text.en.encode("utf-8")

@@ -22,8 +22,9 @@ HOSTILE = ["[bold red]boom", "\x1b]0;pwned\x07eve", "bell\x07\x1b[2Jclear", "rtl
 
 def _report(student: str, message: str = "x", submission: str | None = None):
     from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport
+    from torchdojo.i18n import Text
 
-    items = [ItemResult("row_stats", 0, 3, "failed", message, {"en": message, "ko": message}),
+    items = [ItemResult("row_stats", 0, 3, "failed", Text.same(message)),
              ItemResult("flatten_images", 2, 2, "passed")]
     return SubmissionReport(submission or f"class/{student}", [ModuleResult(MODULE, items)], seed=5, student=student)
 
@@ -85,20 +86,24 @@ def test_names_and_messages_in_a_check_report_are_plain_text(name):
 
 def test_report_strings_hold_no_control_characters_or_lone_surrogates():
     from torchdojo.grading.report import ItemResult, clean_text, safe_label
+    from torchdojo.i18n import Text
 
-    item = ItemResult("x\x1b[31m", 0, 1, "failed", "a\udc80b\x1b[31mc\x07\u2028d\n\te")
-    assert item.message == "a\ufffdb[31mc\nd\n\te" and item.name == "x\\x1b[31m"
-    item.message = "\x9b2J" + "E" * 10_000
-    assert item.message.startswith("2JE") and len(item.message) <= 2000
+    item = ItemResult("x\x1b[31m", 0, 1, "failed", Text(ko="가\udc80\x1b[31m", en="a\udc80b\x1b[31mc\x07\u2028d\n\te"))
+    assert item.text.en == "a\ufffdb[31mc\nd\n\te" and item.text.ko == "가\ufffd[31m" and item.name == "x\\x1b[31m"
+    item.text = Text.same("\x9b2J" + "E" * 10_000)
+    assert item.text.en.startswith("2JE") and len(item.text.en) <= 2000 and len(item.text.ko) <= 2000
     assert safe_label("bob\udcff\n") == "bob\\xff\\x0a"
     assert clean_text("fine, 좋아요") == "fine, 좋아요"
-    item.message.encode("utf-8")
+    item.text.en.encode("utf-8")
+    item.text = {"en": "a dict is not a message"}  # only a Text is kept
+    assert not item.text
 
 
 def test_a_report_of_huge_messages_is_capped_as_a_whole():
     from torchdojo.grading.report import REPORT_TEXT_CHARS, ItemResult, ModuleResult, SubmissionReport
+    from torchdojo.i18n import Text
 
-    items = [ItemResult(f"item{n}", 0, 1, "failed", "m" * 5000, {"en": "e" * 5000, "ko": "k" * 5000})
+    items = [ItemResult(f"item{n}", 0, 1, "failed", Text(ko="k" * 5000, en="e" * 5000))
              for n in range(200)]
     report = SubmissionReport("class/x", [ModuleResult(MODULE, items)], student="x")
     text = json.dumps(report.to_dict())

@@ -133,7 +133,7 @@ def test_tampering_in_an_imported_sibling_counts(tmp_path):
     (tmp_path / "05_data.py").write_text("x = 1\n")
     ctx = SimpleNamespace(submission=tmp_path, limits=lambda module: Limits())
     verdict = tampering_verdict(ctx, "09_fashion_mnist")
-    assert verdict is not None and "06_training.py" in verdict[0]
+    assert verdict is not None and "06_training.py" in verdict.en
     assert tampering_verdict(ctx, "05_data") is None
 
 
@@ -144,7 +144,7 @@ def test_tampering_module_scores_zero_without_running(scorer, tmp_path):
     (sub / "01_tensors.py").write_text(source + "\nimport gc\n", encoding="utf-8")
     (module,) = scorer.score(sub, ["01_tensors"]).modules
     assert module.max_score > 0 and module.score == 0
-    assert all("import gc" in item.message for item in module.items)
+    assert all("import gc" in item.text.en for item in module.items)
 
 
 def test_cases_fixed_then_random_and_fixed_only_mode():

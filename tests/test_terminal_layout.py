@@ -16,6 +16,7 @@ import pytest
 from rich.console import Console
 
 from helpers import ROOT, TORCHDOJO, run
+from torchdojo.i18n import Text
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
@@ -99,7 +100,7 @@ def test_pipe_layout_keeps_items_whole_and_messages_on_their_own_lines():
     from torchdojo.render import print_check
 
     long = "a very long message " * 20
-    items = [ItemResult("a_rather_long_item_name.with_subcheck", 0, 3, "failed", long, {"en": long}),
+    items = [ItemResult("a_rather_long_item_name.with_subcheck", 0, 3, "failed", Text(en=long)),
              ItemResult("short", 2, 2, "passed")]
     report = SubmissionReport("exercises", [ModuleResult("01_tensors", items, output="hi\n")], seed=1)
     for terminal in (True, False):
@@ -140,7 +141,7 @@ def test_csv_tells_a_missing_file_a_timeout_and_a_syntax_error_from_a_zero(tmp_p
     from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport, class_csv
 
     def module(name, status, en, score=0):
-        return ModuleResult(name, [ItemResult("a", score, 2, status, en, {"en": en, "ko": en})])
+        return ModuleResult(name, [ItemResult("a", score, 2, status, Text.same(en))])
 
     names = ["01_a", "02_b", "03_c", "04_d", "05_e", "06_f"]
     sub = SubmissionReport("class/frank", [
@@ -166,8 +167,8 @@ def test_grade_warns_about_files_one_folder_too_deep(tmp_path):
     (frank / "exercises").mkdir(parents=True)
     shutil.copyfile(ROOT / "exercises" / "01_tensors.py", frank / "exercises" / "01_tensors.py")
     en = "file missing: 01_tensors.py"
-    rep = SubmissionReport(str(frank), [ModuleResult("01_tensors", [ItemResult("row_stats", 0, 3, "missing", en,
-                                                                               {"en": en})])], student="frank")
+    rep = SubmissionReport(str(frank), [ModuleResult("01_tensors", [ItemResult("row_stats", 0, 3, "missing",
+                                                                               Text(en=en))])], student="frank")
     out = io.StringIO()
     print_class([rep], Console(file=out, force_terminal=False, width=80, highlight=False, soft_wrap=True),
                 ["01_tensors"], lang="en")

@@ -304,7 +304,7 @@ def _interactive(session: QuizSession, out: render.Output, exam: bool, arrows: b
                     try:
                         correct = session.answer_text(shown.id, typed)
                     except InvalidKey as exc:
-                        out.line(exc.text(lang), style="yellow")
+                        out.line(exc.text.pick(lang), style="yellow")
                         continue
                     break
             if not exam:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import CourseError
+from .i18n import Text
 from .sandbox.limits import Limits
 
 MANIFEST = "torchdojo.yaml"
@@ -27,17 +28,22 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gra
 LEGACY_ENV = "TORCHDOJO_HOME"  # what graders packs set: a folder laid out like a course root
 
 
-class Text(BaseModel):
+class ManifestText(BaseModel):
+    """A text of the manifest (a title, a hint): both languages are required there."""
+
     ko: str
     en: str
+
+    def as_text(self) -> Text:
+        return Text(ko=self.ko, en=self.en)
 
 
 class Module(BaseModel):
     name: str = Field(pattern=r"^\d\d_[a-z0-9_]+$")
-    title: Text
+    title: ManifestText
     exercises: list[str] = Field(min_length=1)
     items: dict[str, float] = Field(min_length=1)  # item -> points; "exercise" or "exercise.subcheck"
-    hints: dict[str, list[Text]] = Field(default_factory=dict)  # exercise -> nudge, idea, near-code
+    hints: dict[str, list[ManifestText]] = Field(default_factory=dict)  # exercise -> nudge, idea, near-code
     limits: dict[str, Any] = Field(default_factory=dict)
     # Gradescope's test visibility: one for the whole module, or per item / exercise (the rest "visible")
     visibility: str | dict[str, str] = "visible"
@@ -99,7 +105,7 @@ class Module(BaseModel):
 class Course(BaseModel):
     torchdojo: int = 1  # manifest format
     id: str = Field(default="course", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    title: Text | None = None
+    title: ManifestText | None = None
     quizzes: str = "quizzes"  # folder of quiz banks, relative to the root
     mutants: str | None = None  # folder of the course's own mutant files (dev check)
     hidden: list[str] = Field(default_factory=list)  # more folders student code must not see

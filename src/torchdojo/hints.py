@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .course import load_course
 from .errors import UsageError
-from .i18n import Lang, pick
+from .i18n import Lang
 
 LEVELS = ("nudge", "idea", "near-code")
 
@@ -27,11 +27,11 @@ def hint(module: str, item: str | None = None, *, level: int = 1, lang: Lang = "
     if exercise not in course_module.exercises:
         known = ", ".join(course_module.exercises)
         raise UsageError(f"{course_module.name} has no exercise {exercise!r} (exercises: {known})")
-    levels = [t.model_dump() for t in course_module.hints.get(exercise, [])]
+    levels = [t.as_text() for t in course_module.hints.get(exercise, [])]
     if not levels:
         raise UsageError(f"no hints yet for {course_module.name} / {exercise}")
     if level < 1:
         raise UsageError("--level starts at 1")
     level = min(level, len(levels))
-    text, _fallback = pick(levels[level - 1], lang)
+    text = levels[level - 1].pick(lang)
     return course_module.name, exercise, level, len(levels), text

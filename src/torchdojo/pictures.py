@@ -162,7 +162,7 @@ def missing_pictures(report: Any, lang: str = "en") -> list[str]:
         item = next((i for i in module.items if i.name == item_name), None)
         reason = ""
         if item is not None and item.status != "passed":
-            first = clean_text(item.message).strip().splitlines()
+            first = clean_text(item.text.pick(lang)).strip().splitlines()  # type: ignore[arg-type]
             reason = first[0] if first else item.status
             if len(reason) > 160:
                 reason = reason[:157] + "…"

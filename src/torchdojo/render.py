@@ -160,9 +160,10 @@ def module_lines(module: ModuleResult, console: Console, lang: str, *, fold: boo
         out.append((text, STATUS_STYLE.get(item.status, "")))
         following = items[index + 1] if index + 1 < len(items) else None
         # items of one exercise that fail for the same reason share one message, under the last
-        if item.message and item.status != "passed" and not (
-                following is not None and following.message == item.message and following.status == item.status):
-            out += [(line, "") for line in _wrapped(console, item.message, INDENT, message_lines)]
+        message = item.text.pick(lang)  # type: ignore[arg-type]
+        if message and item.status != "passed" and not (
+                following is not None and following.text == item.text and following.status == item.status):
+            out += [(line, "") for line in _wrapped(console, message, INDENT, message_lines)]
     if hidden:
         out.append((f"  {labels['more_items'].format(n=hidden, module=safe_label(module.name))}", "dim"))
     return out + _output_lines(module, console, lang, output_lines)
@@ -199,14 +200,6 @@ def _emit(console: Console, lines: Iterable[tuple[str, str]]) -> None:
         _line(console, text, style if console.is_terminal else "")
 
 
-def first_unfinished(report: SubmissionReport) -> str | None:
-    for module in report.modules:
-        for item in module.items:
-            if item.status != "passed":
-                return f"{safe_label(module.name)} / {safe_label(item.name)}: {clean_text(item.message)}"
-    return None
-
-
 def _next_item(report: SubmissionReport) -> tuple[ModuleResult, Any] | None:
     for module in report.modules:
         for item in module.items:
@@ -225,7 +218,7 @@ def _next_lines(report: SubmissionReport, console: Console, lang: str, message_l
     module, item = found
     out = [(f"▶ {labels['next']}: {safe_label(module.name)} / {safe_label(item.name)}", "bold")]
     if module.name not in set(shown) or not_started(module):
-        out += [(line, "") for line in _wrapped(console, item.message, "  ", message_lines)]
+        out += [(line, "") for line in _wrapped(console, item.text.pick(lang), "  ", message_lines)]  # type: ignore[arg-type]
     if hint_text:
         from .hints import hint
 

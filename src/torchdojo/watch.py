@@ -18,7 +18,8 @@ def merged_report(directory: Path, template: SubmissionReport) -> SubmissionRepo
     state = load_state(directory)
     modules = [state[name] for name in load_course().names if name in state]
     return SubmissionReport(submission=str(directory), modules=modules, device=template.device,
-                            seed=template.seed, isolation=template.isolation, artifacts=template.artifacts)
+                            seed=template.seed, isolation=template.isolation, lang=template.lang,
+                            artifacts=template.artifacts)
 
 
 def watch(directory: Path, *, device: str = "auto", lang: str = "ko", artifacts: bool = False,

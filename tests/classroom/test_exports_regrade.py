@@ -13,6 +13,7 @@ from torchdojo.classroom.exports import canvas_csv, encode_csv, junit_xml, read_
 from torchdojo.classroom.regrade import diff_reports, format_diff
 from torchdojo.cli_report import regrade_diff, report
 from torchdojo.grading.journal import Journal
+from torchdojo.i18n import Text
 
 ROSTER = """folder,student,id,sis_user_id,sis_login_id,section
 ana,"Kim, Ana",101,S101,ana01,A
@@ -84,7 +85,7 @@ def _regraded(reports):
                 if rep.student == "dami" and i.name == "row_stats":
                     i.score, i.status = i.max_score, "passed"
                 if rep.student == "ana" and i.name == "predict.no_grad":
-                    i.score, i.status, i.message = 0, "failed", "predict ran outside torch.no_grad()"
+                    i.score, i.status, i.text = 0, "failed", Text.same("predict ran outside torch.no_grad()")
     return new
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from torchdojo.classroom.feedback import write_feedback
 from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport
+from torchdojo.i18n import Text
 from helpers import ROOT
 
 
 def test_feedback_files(class_reports, tmp_path):
     hostile = SubmissionReport("x", [ModuleResult("01_tensors", [
-        ItemResult("row_stats", 0, 3, "failed", "[click](http://evil) <img src=x>")])], student="../../etc/x")
+        ItemResult("row_stats", 0, 3, "failed", Text.same("[click](http://evil) <img src=x>"))])], student="../../etc/x")
     files = write_feedback([*class_reports, hostile], tmp_path / "fb", lang="en")
     assert len(files) == 9 and all(f.parent == tmp_path / "fb" for f in files)
     dami = (tmp_path / "fb" / "dami.md").read_text(encoding="utf-8")

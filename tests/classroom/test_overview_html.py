@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from torchdojo.classroom import build_overview, format_overview
 from torchdojo.classroom.html import BAR, FULL, html_report
 from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport
+from torchdojo.i18n import Text
 
 
 def test_overview_numbers(class_reports):
@@ -49,7 +50,7 @@ def test_overview_text_fits_80_columns(class_reports):
 
 
 def _hostile_report() -> SubmissionReport:
-    item = ItemResult("row_stats", 0, 3, "failed", "<script>alert(1)</script> <img src=http://x/y>")
+    item = ItemResult("row_stats", 0, 3, "failed", Text.same("<script>alert(1)</script> <img src=http://x/y>"))
     return SubmissionReport("x", [ModuleResult("01_tensors", [item])], student='"><img src=https://evil/>')
 
 

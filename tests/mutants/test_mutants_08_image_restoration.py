@@ -313,6 +313,6 @@ def test_hint_names_the_cause(mutant, item, present, tmp_path):
 
     submission = build_submission(BY_NAME[mutant], tmp_path / "submission")
     (module,) = fixed_only_scorer().score(submission, [M]).modules
-    message = {it.name: it.message for it in module.items}[item]
+    message = {it.name: it.text.en for it in module.items}[item]
     for words in present:
         assert words in message, f"{mutant}/{item}: {words!r} missing from {message!r}"

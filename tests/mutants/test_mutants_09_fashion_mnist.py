@@ -358,12 +358,12 @@ def test_normalize_before_totensor_names_the_line(scorer, tmp_path):
     line = max(i for i, text in enumerate(lines, 1) if "transforms.Normalize((0.5,), (0.5,)), transforms.ToTensor()" in text)
     items = _items(scorer, submission)
     for name in ("build_transform", "load_fashion_mnist", "train_classifier"):
-        assert f"Normalize (line {line}) comes before ToTensor" in items[name].message, items[name].message
+        assert f"Normalize (line {line}) comes before ToTensor" in items[name].text.en, items[name].text.en
 
 
 def test_test_split_training_is_named(scorer, tmp_path):
     items = _items(scorer, build_submission(_by_name("trained_on_test_split"), tmp_path / "s"))
-    assert "trained on the test split" in items["train_classifier"].message
+    assert "trained on the test split" in items["train_classifier"].text.en
 
 
 def test_slow_learning_is_told_so(scorer, tmp_path):
@@ -379,7 +379,7 @@ def test_slow_learning_is_told_so(scorer, tmp_path):
             return model, history
     """.replace("SLOW_LR", SLOW_LR))
     item = _items(scorer, build_submission(slow, tmp_path / "s"))["train_classifier"]
-    assert item.score == 0 and "learned, but slowly" in item.message and "Adam" in item.message, item.message
+    assert item.score == 0 and "learned, but slowly" in item.text.en and "Adam" in item.text.en, item.text.en
 
 
 SLOW_LR = "1e-4"  # about 37% on the fixed held-out images: between guessing (25%) and the bar (50%)
@@ -398,7 +398,7 @@ def test_failure_in_06_is_named(scorer, tmp_path):
             raise ValueError("oops")
     """)
     item = _items(scorer, submission)["train_classifier"]
-    assert item.score == 0 and "06_training.py" in item.message and "train_one_epoch" in item.message, item.message
+    assert item.score == 0 and "06_training.py" in item.text.en and "train_one_epoch" in item.text.en, item.text.en
 
 
 def test_06_that_never_steps_is_named(scorer, tmp_path):
@@ -414,4 +414,4 @@ def test_06_that_never_steps_is_named(scorer, tmp_path):
             return total / len(loader.dataset)
     """)
     item = _items(scorer, submission)["train_classifier"]
-    assert item.score == 0 and "06_training.py" in item.message, item.message
+    assert item.score == 0 and "06_training.py" in item.text.en, item.text.en

@@ -18,6 +18,7 @@ from release_helpers import MODULE, PYTHON, ROOT
 from torchdojo.cli_release import release
 from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport
 from torchdojo.release.gradescope import to_gradescope
+from torchdojo.i18n import Text
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +101,8 @@ def test_schema_refuses_what_gradescope_does_not_know():
 def test_markdown_messages_stay_text_and_visibility_follows_the_course():
     report = SubmissionReport(submission="x", seed=5, device="cpu", modules=[
         ModuleResult("01_tensors", [
-            ItemResult("row_stats", 0, 3, "failed", "[click](http://evil) <img src=x> **bold**"),
-            ItemResult("flatten_images.view", 0, 1, "failed", "not a view"),
+            ItemResult("row_stats", 0, 3, "failed", Text.same("[click](http://evil) <img src=x> **bold**")),
+            ItemResult("flatten_images.view", 0, 1, "failed", Text.same("not a view")),
             ItemResult("numpy_view", 2, 2, "passed"),
         ], output="```\n# not a heading"),
         ModuleResult("02_autograd", [ItemResult("predict", 2, 2, "passed")])])
@@ -162,8 +163,8 @@ def test_to_gradescope_one_test_per_item():
         submission="x", seed=5, device="cpu", seconds=1.4, modules=[
             ModuleResult("01_tensors", [
                 ItemResult("row_stats", 3, 3, "passed"),
-                ItemResult("flatten_images", 0, 2, "failed", "shape wrong", {"ko": "모양이 틀림", "en": "shape wrong"}),
-                ItemResult("numpy_view", 0, 2, "missing", "not implemented", {"ko": "미구현", "en": "not implemented"}),
+                ItemResult("flatten_images", 0, 2, "failed", Text(ko="모양이 틀림", en="shape wrong")),
+                ItemResult("numpy_view", 0, 2, "missing", Text(ko="미구현", en="not implemented")),
             ], output="hello from student"),
         ])
     data = to_gradescope(report)

@@ -197,7 +197,7 @@ def test_bad_notebooks_get_clear_messages(tensors_notebooks, tmp_path):
             extract_module_source(made[student], MODULE)
         for needle in needles:
             assert needle in str(info.value), (student, str(info.value))
-        assert info.value.ko and info.value.ko != info.value.en
+        assert info.value.text.ko and info.value.text.ko != info.value.text.en
     problems = {}
     for student in made:
         problems[student] = notebooks_to_submission(tmp_path / "class" / student, tmp_path / "out" / student)
@@ -206,7 +206,7 @@ def test_bad_notebooks_get_clear_messages(tensors_notebooks, tmp_path):
     for student in expected:
         assert set(problems[student]) == {MODULE}
         assert not (tmp_path / "out" / student / f"{MODULE}.py").exists()
-        assert problems[student][MODULE].ko  # both languages travel with the message
+        assert problems[student][MODULE].ko and problems[student][MODULE].en  # both languages travel
 
 
 def test_grade_notebooks_grades_the_others_and_explains_the_broken(tensors_notebooks, tmp_path):
@@ -227,16 +227,16 @@ def test_grade_notebooks_grades_the_others_and_explains_the_broken(tensors_noteb
         module = reports[student].modules[0]
         assert module.score == 0 and module.max_score == reports["good"].max_score
         assert {i.status for i in module.items} == {"error"}
-        assert all("01_tensors.ipynb" in i.message and i.messages["ko"] for i in module.items)
+        assert all("01_tensors.ipynb" in i.text.en and i.text.ko for i in module.items)
 
 
 def test_apply_problems_keeps_max_points(scorer, tmp_path):
     report = scorer.score(tmp_path, [MODULE])  # nothing there: every item missing
-    from torchdojo.release.notebooks import Problem
+    from torchdojo.i18n import Text
 
-    apply_problems(report, {MODULE: Problem("x.ipynb: broken", "x.ipynb: 고장")}, lang="ko")
+    apply_problems(report, {MODULE: Text(ko="x.ipynb: 고장", en="x.ipynb: broken")})
     assert report.max_score == 15 and report.score == 0
-    assert {i.message for i in report.modules[0].items} == {"x.ipynb: 고장"}
+    assert {i.text for i in report.modules[0].items} == {Text(ko="x.ipynb: 고장", en="x.ipynb: broken")}
 
 
 @pytest.mark.slow
@@ -249,7 +249,7 @@ def test_solved_notebooks_of_classes_score_full(module, scorer, all_points, tmp_
     (sub / f"{module}.py").write_text(extract_module_source(nb, module), encoding="utf-8")
     report = scorer.score(sub, [module])
     assert report.score == report.max_score == sum(all_points[module].values()), [
-        (i.name, i.message) for i in report.modules[0].items if i.status != "passed"]
+        (i.name, i.text.en) for i in report.modules[0].items if i.status != "passed"]
 
 
 def test_cutting_rules_on_a_made_up_module(tmp_path):

@@ -94,11 +94,11 @@ def _grading(course: Course, seeds: tuple[int, ...], progress: Callable[[str], N
         refs = {m.name: m for m in scorer.score(course.reference_dir, names).modules}
         for name in names:
             stub, ref = stubs.get(name), refs.get(name)
-            bad = [i.name for i in (stub.items if stub else []) if i.score != 0 or not i.message]
+            bad = [i.name for i in (stub.items if stub else []) if i.score != 0 or not (i.text.ko and i.text.en)]
             found.append(Finding(f"{name}: stub scores 0", stub is not None and not bad and stub.max_score > 0,
-                                 f"items not 0 or without a message: {', '.join(bad)}" if bad else
+                                 f"items not 0 or without a message in both languages: {', '.join(bad)}" if bad else
                                  f"0/{stub.max_score:g}" if stub else "not graded"))
-            short = [f"{i.name} ({i.status}: {i.message})" for i in (ref.items if ref else []) if i.score != i.max_score]
+            short = [f"{i.name} ({i.status}: {i.text.en})" for i in (ref.items if ref else []) if i.score != i.max_score]
             found.append(Finding(f"{name}: reference full", ref is not None and not short and ref.max_score > 0,
                                  "; ".join(short) if short else f"{ref.score:g}/{ref.max_score:g}" if ref else "not graded"))
     if not course.mutants:

@@ -58,10 +58,10 @@ def mutant_problems(report: Any, mutant: Mutant) -> list[str]:
         if item.name in mutant.loses:
             if item.score != 0:
                 problems.append(f"{item.name} kept {item.score:g}/{item.max_score:g} (should lose all)")
-            elif not item.message:
+            elif not item.text:
                 problems.append(f"{item.name} lost its points without a message")
         elif item.score != item.max_score:
-            problems.append(f"{item.name} lost points it should keep: {item.status} {item.message!r}")
+            problems.append(f"{item.name} lost points it should keep: {item.status} {item.text.en!r}")
     return problems
 
 

@@ -131,7 +131,7 @@ def junit_xml(reports: Iterable[SubmissionReport], *, name: str = "torchdojo") -
                     continue
                 tag = "error" if item.status in ("error", "timeout") else "failure"
                 counts["errors" if tag == "error" else "failures"] += 1
-                text = clean_text(item.message or item.status)
+                text = clean_text(item.text.pick(rep.lang) or item.status)
                 element = ET.SubElement(case, tag, type=item.status,
                                         message=f"{_pts(item.score)}/{_pts(item.max_score)}: {text[:200]}")
                 element.text = text

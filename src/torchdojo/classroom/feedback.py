@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Iterable
 
 from ..grading.report import SubmissionReport, clean_text, safe_label
+from ..i18n import texts
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 _UNSAFE_NAME = re.compile(r"[^\w.-]+", re.UNICODE)
 
-_T = {
+_T = texts({
     "title": {"en": "Feedback", "ko": "채점 결과"},
     "total": {"en": "Total", "ko": "총점"},
     "item": {"en": "item", "ko": "항목"},
@@ -25,7 +26,7 @@ _T = {
     "message": {"en": "what to fix", "ko": "고칠 점"},
     "seed": {"en": "Graded with seed {seed}: `torchdojo check --seed {seed}` replays these inputs.",
              "ko": "시드 {seed}로 채점했습니다. `torchdojo check --seed {seed}`로 같은 입력을 다시 볼 수 있습니다."},
-}
+})
 
 
 def _md(text: str) -> str:
@@ -37,7 +38,7 @@ def _pts(x: float) -> str:
 
 
 def feedback_markdown(rep: SubmissionReport, lang: str = "ko") -> str:
-    t = {k: v.get(lang) or v["en"] for k, v in _T.items()}
+    t = {k: v.pick(lang) for k, v in _T.items()}  # type: ignore[arg-type]
     student = safe_label(rep.student or rep.submission)
     lines = [f"# {t['title']}: {_md(student)}", "",
              f"**{t['total']}: {_pts(rep.score)}/{_pts(rep.max_score)}**", ""]
@@ -45,7 +46,7 @@ def feedback_markdown(rep: SubmissionReport, lang: str = "ko") -> str:
         lines += [f"## {_md(mod.name)}: {_pts(mod.score)}/{_pts(mod.max_score)}", "",
                   f"| {t['item']} | {t['points']} | {t['status']} | {t['message']} |", "|---|---|---|---|"]
         for item in mod.items:
-            message = (item.messages or {}).get(lang) or item.message
+            message = item.text.pick(lang)  # type: ignore[arg-type]
             full = item.max_score > 0 and item.score >= item.max_score
             lines.append(f"| {_md(item.name)} | {_pts(item.score)}/{_pts(item.max_score)} | {_md(item.status)} | "
                          f"{'' if full else _md(message)} |")

@@ -12,14 +12,15 @@ import html
 import io
 from datetime import datetime, timezone
 
-from ..i18n import pick
+from ..i18n import texts
 from .overview import ClassOverview
 
 BAR = "#2b6cb0"  # plots' bar colour (the screenshot test looks for it)
 FULL = "#2f855a"
 WARN = "#c53030"
 
-_T = {
+_T = texts({
+
     "title": {"en": "torchdojo class report", "ko": "torchdojo 반 채점 보고서"},
     "students": {"en": "students", "ko": "학생"},
     "mean": {"en": "mean", "ko": "평균"},
@@ -41,11 +42,11 @@ _T = {
     "problems": {"en": "problems", "ko": "문제"},
     "none": {"en": "none", "ko": "없음"},
     "made": {"en": "made", "ko": "작성"},
-}
+})
 
 
 def _t(key: str, lang: str) -> str:
-    return pick(_T[key], lang)[0]  # type: ignore[arg-type]
+    return _T[key].pick(lang)  # type: ignore[arg-type]
 
 
 def _e(text: object) -> str:

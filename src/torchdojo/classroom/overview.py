@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..i18n import pick
+from ..i18n import texts
 from ..errors import UsageError
 from ..grading.report import SubmissionReport, clean_text, safe_label
 
@@ -212,7 +212,7 @@ class ClassOverview:
 
 
 def _message(item, lang: str) -> str:
-    return clean_text((item.messages or {}).get(lang) or item.message or item.status, 500)
+    return clean_text(item.text.pick(lang) or item.status, 500)
 
 
 def build_overview(reports: Iterable[SubmissionReport], *, lang: str = "en",
@@ -289,7 +289,8 @@ def load_journal_reports(path: Path) -> tuple[list[SubmissionReport], int | None
 
 # -- the terminal text ------------------------------------------------------------------------
 
-_TEXT = {
+_TEXT = texts({
+
     "title": {"en": "Class overview", "ko": "반 전체 요약"},
     "students": {"en": "students", "ko": "학생"},
     "mean": {"en": "mean", "ko": "평균"},
@@ -308,11 +309,11 @@ _TEXT = {
     "none": {"en": "none", "ko": "없음"},
     "not_done": {"en": "({n} not done)", "ko": "({n}명 안 함)"},
     "top": {"en": "most common failure (share of the item's failures)", "ko": "가장 흔한 실패 (그 항목 실패 중 비율)"},
-}
+})
 
 
 def _t(key: str, lang: str) -> str:
-    return pick(_TEXT[key], lang)[0]  # type: ignore[arg-type]
+    return _TEXT[key].pick(lang)  # type: ignore[arg-type]
 
 
 def _bar(counts: list[int], width: int = 1) -> str:

@@ -32,7 +32,7 @@ class StudentChange:
 
 
 def _items(rep: SubmissionReport) -> dict[str, tuple[float, str]]:
-    return {f"{m.name}.{i.name}": (i.score, i.message) for m in rep.modules for i in m.items}
+    return {f"{m.name}.{i.name}": (i.score, i.text.pick(rep.lang)) for m in rep.modules for i in m.items}
 
 
 def diff_reports(old: list[SubmissionReport], new: list[SubmissionReport], *, everyone: bool = False

@@ -52,7 +52,7 @@ def _read(folder: Path, module: str) -> bytes | None | str:
     except FileNotFoundError:
         return None
     except UnsafeFile as exc:
-        return safe_label(exc.en, 200)
+        return safe_label(exc.text.en, 200)
     except OSError as exc:
         return safe_label(f"cannot be read ({exc.strerror or exc})", 200)
 

@@ -4,6 +4,7 @@ A grader test receives `student` and `reference` (proxies of the module's file l
 sandboxed workers), calls them with the same random inputs, and compares with these checks.
 """
 
+from ..i18n import Text
 from ..sandbox.remote import RemoteObject, StudentError, TensorMeta, meta_of
 from .cases import cases, fixed_generator
 from .checks import (
@@ -29,6 +30,7 @@ __all__ = [
     "RemoteObject",
     "StudentError",
     "TensorMeta",
+    "Text",
     "describe_type",
     "ensure",
     "expect_equal",

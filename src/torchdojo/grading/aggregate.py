@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Iterable
 
+from ..i18n import Text
 from .context import TestOutcome
 from .report import ItemResult, ModuleResult
 
 
 
-def modules_from_outcomes(outcomes: Iterable[TestOutcome], lang: str = "ko") -> list[ModuleResult]:
+def modules_from_outcomes(outcomes: Iterable[TestOutcome]) -> list[ModuleResult]:
     grouped: "OrderedDict[str, OrderedDict[str, list[TestOutcome]]]" = OrderedDict()
     for o in outcomes:
         grouped.setdefault(o.module, OrderedDict()).setdefault(o.item, []).append(o)
@@ -32,8 +33,7 @@ def modules_from_outcomes(outcomes: Iterable[TestOutcome], lang: str = "ko") -> 
             status = first.status
             if any(t.status == "missing" for t in failing):
                 status = "missing" if all(t.status == "missing" for t in failing) else status
-            messages = {"en": first.en or "check failed", "ko": first.ko or first.en or "검사 실패"}
-            results.append(ItemResult(item_name, score, max_score, status,
-                                      messages.get(lang) or messages["en"], messages))
+            text = first.text or Text(ko="검사 실패", en="check failed")
+            results.append(ItemResult(item_name, score, max_score, status, text))
         modules.append(ModuleResult(module_name, results))
     return modules

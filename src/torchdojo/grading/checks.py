@@ -8,18 +8,17 @@ difference), and never shows grader or reference source.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, NoReturn
 
+from ..i18n import Explained, Text
 from ..sandbox.remote import RemoteObject, StudentError, meta_of
 
 
-class GradeFailure(AssertionError):
-    """A check failed; carries the message in Korean and English."""
+class GradeFailure(Explained, AssertionError):
+    """A check failed; `text` says why in Korean and English."""
 
-    def __init__(self, en: str, ko: str | None = None):
-        super().__init__(en)
-        self.en = en
-        self.ko = ko or en
+    def __init__(self, text: Text | None = None, *, ko: str = "", en: str = ""):
+        super().__init__(text if text is not None else Text(ko=ko, en=en))
 
 
 def random_int(rng: Any, low: int, high: int) -> int:
@@ -37,36 +36,39 @@ def random_float(rng: Any, low: float, high: float) -> float:
 
 
 @contextmanager
-def with_hint(en: str, ko: str) -> Iterator[None]:
+def with_hint(*, ko: str, en: str) -> Iterator[None]:
     """Add a sentence that names the idea to whatever check fails inside the block."""
     try:
         yield
     except GradeFailure as failure:
-        raise GradeFailure(f"{failure.en}. {en}", f"{failure.ko}. {ko}") from None
+        raise GradeFailure(failure.text + Text(ko=f". {ko}", en=f". {en}")) from None
 
 
 @contextmanager
-def with_korean_name(en: str, ko: str) -> Iterator[None]:
+def with_korean_name(*, ko: str, en: str) -> Iterator[None]:
     """Checks inside name a value `en`; their Korean messages get the Korean name `ko` instead."""
     try:
         yield
     except GradeFailure as failure:
-        raise GradeFailure(failure.en, ko + failure.ko[len(en):] if failure.ko.startswith(en) else failure.ko) from None
+        said = failure.text
+        raise GradeFailure(Text(ko=ko + said.ko[len(en):] if said.ko.startswith(en) else said.ko, en=said.en)) from None
 
 
-def expect_tensor_named(got: Any, expected: Any, en: str, ko: str, **options: Any) -> None:
+def expect_tensor_named(got: Any, expected: Any, *, ko: str, en: str, **options: Any) -> None:
     """`expect_tensor` whose Korean message names the value in Korean."""
-    with with_korean_name(en, ko):
+    with with_korean_name(en=en, ko=ko):
         expect_tensor(got, expected, en, **options)
 
 
-def fail(en: str, ko: str | None = None) -> None:
-    raise GradeFailure(en, ko)
+def fail(text: Text | None = None, *, ko: str = "", en: str = "") -> NoReturn:
+    """Fail the check: `fail(ko="...", en="...")` or `fail(text)`."""
+    raise GradeFailure(text, ko=ko, en=en)
 
 
-def ensure(condition: bool, en: str, ko: str | None = None) -> None:
+def ensure(condition: bool, text: Text | None = None, *, ko: str = "", en: str = "") -> None:
+    """Fail the check with this message unless `condition` holds."""
     if not condition:
-        raise GradeFailure(en, ko)
+        raise GradeFailure(text, ko=ko, en=en)
 
 
 def describe_type(value: Any) -> str:
@@ -101,24 +103,24 @@ def expect_tensor(
         if isinstance(got, (int, float)):
             extra_en = " (a Python number: keep it a tensor, e.g. do not call .item() or float())"
             extra_ko = " (파이썬 숫자입니다: .item()이나 float()를 쓰지 말고 텐서로 돌려주세요)"
-        fail(f"{name}: expected a torch.Tensor, got {describe_type(got)}{extra_en}",
-             f"{name}: torch.Tensor가 와야 하는데 {describe_type(got)}이(가) 왔습니다{extra_ko}")
+        fail(en=f"{name}: expected a torch.Tensor, got {describe_type(got)}{extra_en}",
+             ko=f"{name}: torch.Tensor가 와야 하는데 {describe_type(got)}이(가) 왔습니다{extra_ko}")
     if _shape(got) != _shape(expected):
-        fail(f"{name}: expected shape {_shape(expected)}, got {_shape(got)}",
-             f"{name}: 모양(shape)이 {_shape(expected)}이어야 하는데 {_shape(got)}입니다")
+        fail(en=f"{name}: expected shape {_shape(expected)}, got {_shape(got)}",
+             ko=f"{name}: 모양(shape)이 {_shape(expected)}이어야 하는데 {_shape(got)}입니다")
     if check_dtype and got.dtype != expected.dtype:
         e, g = str(expected.dtype).removeprefix("torch."), str(got.dtype).removeprefix("torch.")
-        fail(f"{name}: expected dtype {e}, got {g}", f"{name}: dtype이 {e}이어야 하는데 {g}입니다")
+        fail(en=f"{name}: expected dtype {e}, got {g}", ko=f"{name}: dtype이 {e}이어야 하는데 {g}입니다")
     if check_device:
         gm, em = meta_of(got), meta_of(expected)
         if gm and em and gm.device.split(":")[0] != em.device.split(":")[0]:
-            fail(f"{name}: expected a tensor on {em.device}, got one on {gm.device}",
-                 f"{name}: 텐서가 {em.device}에 있어야 하는데 {gm.device}에 있습니다")
+            fail(en=f"{name}: expected a tensor on {em.device}, got one on {gm.device}",
+                 ko=f"{name}: 텐서가 {em.device}에 있어야 하는데 {gm.device}에 있습니다")
     _ensure_plain(expected, f"{name} (expected)")
     _ensure_plain(got, name)
     got_c = got.detach().to(expected.dtype) if not check_dtype else got.detach()
     if not _values_close(got_c, expected.detach(), rtol, atol):
-        fail(*_value_diff(got_c, expected, name))
+        fail(_value_diff(got_c, expected, name))
 
 
 # Default tolerances of torch.testing.assert_close, by the expected dtype
@@ -131,11 +133,11 @@ def _ensure_plain(t: Any, name: str) -> None:
     import torch
 
     if type(t) is not torch.Tensor and type(t) is not torch.nn.Parameter:
-        fail(f"{name}: expected a torch.Tensor, got {describe_type(t)}",
-             f"{name}: torch.Tensor가 와야 하는데 {describe_type(t)}이(가) 왔습니다")
+        fail(en=f"{name}: expected a torch.Tensor, got {describe_type(t)}",
+             ko=f"{name}: torch.Tensor가 와야 하는데 {describe_type(t)}이(가) 왔습니다")
     if t.layout != torch.strided or t.device.type != "cpu" or t.is_quantized or t.is_nested:
-        fail(f"{name}: a tensor without plain values ({t.layout}, {t.device.type}) cannot be checked",
-             f"{name}: 값이 없는 텐서({t.layout}, {t.device.type})는 확인할 수 없습니다")
+        fail(en=f"{name}: a tensor without plain values ({t.layout}, {t.device.type}) cannot be checked",
+             ko=f"{name}: 값이 없는 텐서({t.layout}, {t.device.type})는 확인할 수 없습니다")
 
 
 def _values_close(got: Any, expected: Any, rtol: float | None, atol: float | None) -> bool:
@@ -166,7 +168,7 @@ def _values_close(got: Any, expected: Any, rtol: float | None, atol: float | Non
     return bool((both_nan | same | near).all())
 
 
-def _value_diff(got: Any, expected: Any, name: str) -> tuple[str, str]:
+def _value_diff(got: Any, expected: Any, name: str) -> Text:
     import torch
 
     g = got.detach().double()
@@ -189,26 +191,26 @@ def _value_diff(got: Any, expected: Any, name: str) -> tuple[str, str]:
           f"got {_fmt(gv)}; largest absolute difference {_fmt(largest)}")
     ko = (f"{name}: 값이 다릅니다 ({g.numel()}개 중 {count}개);{where_ko} 기대값 {_fmt(ev)}, "
           f"받은 값 {_fmt(gv)}; 가장 큰 절대 오차 {_fmt(largest)}")
-    return en, ko
+    return Text(ko=ko, en=en)
 
 
 def expect_sequence(got: Any, length: int, name: str) -> None:
     """A tuple (or list) of `length` values, e.g. the three results of row_stats."""
     if not isinstance(got, (tuple, list)):
-        fail(f"{name}: expected a tuple of {length} values, got {describe_type(got)}",
-             f"{name}: 값 {length}개의 튜플이 와야 하는데 {describe_type(got)}이(가) 왔습니다")
+        fail(en=f"{name}: expected a tuple of {length} values, got {describe_type(got)}",
+             ko=f"{name}: 값 {length}개의 튜플이 와야 하는데 {describe_type(got)}이(가) 왔습니다")
     if len(got) != length:
-        fail(f"{name}: expected {length} values, got {len(got)}",
-             f"{name}: 값이 {length}개여야 하는데 {len(got)}개입니다")
+        fail(en=f"{name}: expected {length} values, got {len(got)}",
+             ko=f"{name}: 값이 {length}개여야 하는데 {len(got)}개입니다")
 
 
 def expect_equal(got: Any, expected: Any, name: str) -> None:
     if type(got) is not type(expected) and not (isinstance(got, (int, float)) and isinstance(expected, (int, float))
                                                   and not isinstance(got, bool)):
-        fail(f"{name}: expected {describe_type(expected)} {expected!r}, got {describe_type(got)}",
-             f"{name}: {describe_type(expected)} {expected!r}이(가) 와야 하는데 {describe_type(got)}이(가) 왔습니다")
+        fail(en=f"{name}: expected {describe_type(expected)} {expected!r}, got {describe_type(got)}",
+             ko=f"{name}: {describe_type(expected)} {expected!r}이(가) 와야 하는데 {describe_type(got)}이(가) 왔습니다")
     if got != expected:
-        fail(f"{name}: expected {expected!r}, got {got!r}", f"{name}: {expected!r}이어야 하는데 {got!r}입니다")
+        fail(en=f"{name}: expected {expected!r}, got {got!r}", ko=f"{name}: {expected!r}이어야 하는데 {got!r}입니다")
 
 
 @contextmanager
@@ -221,10 +223,10 @@ def expect_student_raises(exception: str, name: str) -> Iterator[dict]:
         if err.kind != "exception" or (err.not_implemented and exception != "NotImplementedError"):
             raise  # the file did not load, or the function is still a stub: not this check's business
         if not err.is_a(exception):
-            fail(f"{name}: expected {exception}, but your code raised {err.type_name}: {err.raw_message}",
-                 f"{name}: {exception}이(가) 발생해야 하는데 {err.type_name}이(가) 발생했습니다: {err.raw_message}")
+            fail(en=f"{name}: expected {exception}, but your code raised {err.type_name}: {err.raw_message}",
+                 ko=f"{name}: {exception}이(가) 발생해야 하는데 {err.type_name}이(가) 발생했습니다: {err.raw_message}")
         seen["message"] = err.raw_message
         seen["error"] = err
         return
-    fail(f"{name}: expected {exception} to be raised, but nothing was raised",
-         f"{name}: {exception}이(가) 발생해야 하는데 아무 예외도 발생하지 않았습니다")
+    fail(en=f"{name}: expected {exception} to be raised, but nothing was raised",
+         ko=f"{name}: {exception}이(가) 발생해야 하는데 아무 예외도 발생하지 않았습니다")

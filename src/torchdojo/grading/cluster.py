@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..seeds import new_seed
 from ..errors import TorchdojoError, UsageError
+from ..i18n import Text
 from .report import SubmissionReport
 
 INSTALL_HINT = ("--executor dask needs Dask's distributed scheduler, which is not installed here: "
@@ -321,16 +322,10 @@ def failed_report(student: str, submission: str, modules: list[str], reason: str
     """The report of a submission the cluster could not grade: every module one `(grader)` error."""
     from .runner import _whole_module_error
 
-    en = f"grading failed twice on the cluster: {reason}"
-    ko = f"클러스터에서 채점이 두 번 실패했습니다: {reason}"
-    results = []
-    for name in modules:
-        module = _whole_module_error(name, en, ko)
-        for item in module.items:
-            item.message = item.messages.get(lang, en)
-        results.append(module)
+    text = Text(ko=f"클러스터에서 채점이 두 번 실패했습니다: {reason}", en=f"grading failed twice on the cluster: {reason}")
+    results = [_whole_module_error(name, text) for name in modules]
     return SubmissionReport(submission=submission, modules=results, device=device, seed=seed,
-                            student=student)
+                            student=student, lang=lang)
 
 
 def _describe(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..course import Course, load_course
+from ..i18n import Text
 from ..sandbox.limits import Limits
 from ..sandbox.remote import RemoteModule
 from ..sandbox.zygote import Zygote
@@ -50,8 +51,7 @@ class TestOutcome:
     function: str
     points: float
     status: str
-    en: str = ""
-    ko: str = ""
+    text: Text = field(default_factory=Text)
 
 
 @dataclass

@@ -16,18 +16,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from ..sandbox.remote import (
-    ReferenceProblem,
-    RemoteModule,
-    StudentCrash,
-    StudentError,
-    StudentMissing,
-    StudentTimeout,
-    WorkerProblem,
-)
+from ..sandbox.remote import ReferenceProblem, RemoteModule, StudentError, WorkerProblem
 from .checks import GradeFailure
 from .context import GradingContext, RunRecord, TestOutcome
 from ..errors import TorchdojoError
+from ..i18n import Text
 from .source import StudentSource
 
 CONTEXT = pytest.StashKey[GradingContext]()
@@ -205,42 +198,41 @@ def rng(seed: int) -> Any:
 
 # -- turning pytest outcomes into item statuses --------------------------------------------
 
-def classify(exc: BaseException | None) -> tuple[str, str, str]:
-    """(status, en, ko) for how a test ended."""
+def classify(exc: BaseException | None) -> tuple[str, Text]:
+    """(status, message) for how a test ended."""
     if exc is None:
-        return "passed", "", ""
+        return "passed", Text()
     if isinstance(exc, StudentError) and exc.not_implemented:
         where = exc.where[-1]["function"] if exc.where else ""
         name = f"{where}: " if where and where != "<module>" else ""
         en = f"{name}not implemented yet (it still raises NotImplementedError)"
         ko = f"{name}아직 구현하지 않았습니다 (아직 NotImplementedError를 발생시킵니다)"
-        return "missing", en, ko
-    if isinstance(exc, (StudentMissing, StudentTimeout, StudentCrash, StudentError, WorkerProblem)):
-        return exc.status, exc.en, exc.ko
+        return "missing", Text(ko=ko, en=en)
+    if isinstance(exc, WorkerProblem):
+        return exc.status, exc.text
     if isinstance(exc, GradeFailure):
-        return "failed", exc.en, exc.ko
+        return "failed", exc.text
     if isinstance(exc, ReferenceProblem):
-        return "error", f"grader problem, not your fault: {exc}", f"채점기 문제입니다 (학생 잘못이 아님): {exc}"
+        return "error", Text(ko=f"채점기 문제입니다 (학생 잘못이 아님): {exc}", en=f"grader problem, not your fault: {exc}")
     if isinstance(exc, AssertionError):
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else "a check failed"
-        return "failed", text, text
+        return "failed", Text.same(str(exc).strip().splitlines()[0] if str(exc).strip() else "a check failed")
     name = type(exc).__name__
-    return ("error",
-            f"the grader could not check your result ({name}); check the type and structure of what you return",
-            f"채점기가 결과를 확인하지 못했습니다 ({name}). 돌려주는 값의 타입과 구조를 확인하세요")
+    return "error", Text(ko=f"채점기가 결과를 확인하지 못했습니다 ({name}). 돌려주는 값의 타입과 구조를 확인하세요",
+                         en=f"the grader could not check your result ({name}); check the type and structure of what you return")
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     report = yield
     if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
-        status, en, ko = classify(call.excinfo.value if call.excinfo else None)
-        report.user_properties.append(("torchdojo", {"status": status, "en": en, "ko": ko}))
+        status, text = classify(call.excinfo.value if call.excinfo else None)
+        # user_properties must stay plain data (junitxml and xdist serialise them)
+        report.user_properties.append(("torchdojo", {"status": status, "text": text.to_dict()}))
     return report
 
 
-def tampering_verdict(ctx: GradingContext, module: str) -> tuple[str, str] | None:
-    """(en, ko) when the student's file of `module` reaches into torchdojo, the interpreter's
+def tampering_verdict(ctx: GradingContext, module: str) -> Text | None:
+    """Why every item is 0 when the student's file of `module` reaches into torchdojo, the interpreter's
     internals or patches a library (a static check in the scorer); None for ordinary code."""
     limit = ctx.limits(module).source_bytes
     # the module and the submission's own files it imports (09 imports the student's 05 and 06)
@@ -258,9 +250,9 @@ def tampering_verdict(ctx: GradingContext, module: str) -> tuple[str, str] | Non
         return None
     shown = ", ".join(f"line {line}: {what}" for line, what in found[:3])
     shown_ko = ", ".join(f"{line}번째 줄: {what}" for line, what in found[:3])
-    return (f"your file reaches into the grader's or Python's internals, or replaces a library function "
-            f"({shown}); an exercise never needs that, so every item of this module gets 0. Remove it",
-            f"파일이 채점기나 파이썬 내부에 손을 대거나 라이브러리 함수를 바꿔치기합니다 ({shown_ko}). 연습 문제에는 "
+    return Text(en=f"your file reaches into the grader's or Python's internals, or replaces a library function "
+                   f"({shown}); an exercise never needs that, so every item of this module gets 0. Remove it",
+                ko=f"파일이 채점기나 파이썬 내부에 손을 대거나 라이브러리 함수를 바꿔치기합니다 ({shown_ko}). 연습 문제에는 "
             f"필요 없는 코드이므로 이 모듈의 모든 항목이 0점입니다. 그 코드를 지우세요")
 
 
@@ -274,7 +266,7 @@ class Collector:
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         course_errors = self._check_manifest(items)
-        tampered: dict[str, tuple[str, str] | None] = {}
+        tampered: dict[str, Text | None] = {}
         keep, dropped = [], []
         for item in items:
             name, _ = marker_of(item)
@@ -284,13 +276,14 @@ class Collector:
             if module not in tampered and module not in course_errors:
                 tampered[module] = tampering_verdict(self.ctx, module)
             outcome = TestOutcome(nodeid=item.nodeid, module=module, item=name, function=function, points=points,
-                                  status="error", en="the check did not run", ko="검사가 실행되지 않았습니다")
+                                  status="error", text=Text(ko="검사가 실행되지 않았습니다", en="the check did not run"))
+            verdict = tampered.get(module)
             if module in course_errors:
-                outcome.status, (outcome.en, outcome.ko) = "error", course_errors[module]
+                outcome.status, outcome.text = "error", course_errors[module]
                 dropped.append(item)
-            elif tampered[module]:
+            elif verdict:
                 # the student's code is not even run: its file reaches into what grades it
-                outcome.status, (outcome.en, outcome.ko) = "failed", tampered[module]
+                outcome.status, outcome.text = "failed", verdict
                 dropped.append(item)
             else:
                 keep.append(item)
@@ -300,8 +293,8 @@ class Collector:
             items[:] = keep
             config.hook.pytest_deselected(items=dropped)
 
-    def _check_manifest(self, items: list[pytest.Item]) -> dict[str, tuple[str, str]]:
-        """Points of every test from the manifest; {module: (en, ko)} where grader and manifest disagree."""
+    def _check_manifest(self, items: list[pytest.Item]) -> dict[str, Text]:
+        """Points of every test from the manifest; {module: message} where grader and manifest disagree."""
         self._points: dict[tuple[str, str], float] = {}
         by_module: dict[str, list[tuple[str, str, float | None]]] = {}
         for item in items:
@@ -318,9 +311,9 @@ class Collector:
             else:
                 per_function, problem = points_per_test(declared, tests)
             if problem:
-                errors[module] = (f"course error, not your fault: graders/test_{module}.py and torchdojo.yaml "
-                                  f"disagree ({problem})",
-                                  f"코스 설정 오류입니다 (학생 잘못이 아님): graders/test_{module}.py와 torchdojo.yaml이 "
+                errors[module] = Text(en=f"course error, not your fault: graders/test_{module}.py and torchdojo.yaml "
+                                         f"disagree ({problem})",
+                                      ko=f"코스 설정 오류입니다 (학생 잘못이 아님): graders/test_{module}.py와 torchdojo.yaml이 "
                                   f"서로 다릅니다 ({problem})")
             self._points.update({(module, f): p for f, p in per_function.items()})
         return errors
@@ -335,17 +328,17 @@ class Collector:
         if info is None or outcome is None:
             return
         if report.when == "setup" or report.when == "call":
-            outcome.status, outcome.en, outcome.ko = info["status"], info["en"], info["ko"]
+            outcome.status, outcome.text = info["status"], Text.from_dict(info["text"])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from .aggregate import modules_from_outcomes
 
         write = terminalreporter.write_line
         total = maximum = 0.0
-        for module in modules_from_outcomes(self.record.outcomes, lang="en"):
+        for module in modules_from_outcomes(self.record.outcomes):
             write(f"{module.name}: {module.score:g}/{module.max_score:g}")
             for it in module.items:
-                write(f"  {it.status:8} {it.score:g}/{it.max_score:g}  {it.name}  {it.message}")
+                write(f"  {it.status:8} {it.score:g}/{it.max_score:g}  {it.name}  {it.text.en}")
             total += module.score
             maximum += module.max_score
         write(f"torchdojo score: {total:g}/{maximum:g}")

@@ -1,9 +1,10 @@
 """The report: one versioned schema, written by the library, printed by the CLI.
 
 JSON shape (schema "torchdojo.report/1"), stable for tools that read it:
-  check: {"schema", "score", "max_score", "device", "seed", "isolation", "submission",
+  check: {"schema", "score", "max_score", "device", "seed", "isolation", "submission", "lang",
           "modules": [{"name", "score", "max_score", "output", "items": [
               {"name", "score", "max_score", "status", "message", "messages": {"ko", "en"}}]}]}
+"message" is the item's message in the report's "lang"; "messages" holds both languages.
   grade: {"schema", "device", "seed", "submissions": [{"student", "score", "max_score", "modules": [...]}]}
 status is one of passed, failed, error, timeout, missing. Every item that loses points has a message.
 A module's "output" is the tail of what the student's own code printed (stdout and stderr of its
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..csvsafe import csv_cell, csv_row  # noqa: F401  (re-exported: the class CSV uses them)
+from ..i18n import LANGS, Lang, Text
 
 SCHEMA = "torchdojo.report/1"
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
@@ -85,12 +87,6 @@ def safe_label(name: Any, limit: int = NAME_CHARS) -> str:
     return _cap(name, limit)
 
 
-def _clean_messages(messages: Any) -> dict[str, str]:
-    if not isinstance(messages, dict):
-        return {}
-    return {clean_text(k, 16): clean_text(v) for k, v in list(messages.items())[:8]}
-
-
 def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else round(x, 4)
 
@@ -101,21 +97,19 @@ class ItemResult:
     score: float
     max_score: float
     status: str
-    message: str = ""
-    messages: dict[str, str] = field(default_factory=dict)
+    text: Text = field(default_factory=Text)  # why it lost points ("" when it passed)
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if key == "message":
-            value = clean_text(value)
-        elif key == "messages":
-            value = _clean_messages(value)
+        if key == "text":
+            value = (value if isinstance(value, Text) else Text()).map(clean_text)
         elif key in ("name", "status"):
             value = safe_label(value)
         object.__setattr__(self, key, value)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: Lang = "ko") -> dict[str, Any]:
         return {"name": self.name, "score": _num(self.score), "max_score": _num(self.max_score),
-                "status": self.status, "message": self.message, "messages": dict(self.messages)}
+                "status": self.status, "message": self.text.pick(lang),
+                "messages": self.text.to_dict() if self.text else {}}
 
 
 @dataclass
@@ -139,9 +133,9 @@ class ModuleResult:
     def max_score(self) -> float:
         return sum(i.max_score for i in self.items)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: Lang = "ko") -> dict[str, Any]:
         return {"name": self.name, "score": _num(self.score), "max_score": _num(self.max_score),
-                "output": self.output, "items": [i.to_dict() for i in self.items]}
+                "output": self.output, "items": [i.to_dict(lang) for i in self.items]}
 
 
 @dataclass
@@ -153,6 +147,7 @@ class SubmissionReport:
     isolation: str = ""
     student: str | None = None
     seconds: float = 0.0
+    lang: Lang = "ko"  # the language of each item's "message" in the JSON ("messages" has both)
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # for pictures; not in JSON
 
     def __setattr__(self, key: str, value: Any) -> None:
@@ -160,18 +155,19 @@ class SubmissionReport:
             value = safe_label(value)
         elif key in ("submission", "device", "isolation"):
             value = safe_label(value, 4096)
+        elif key == "lang" and value not in LANGS:
+            value = "ko"
         object.__setattr__(self, key, value)
 
     def fit(self) -> "SubmissionReport":
         """Cut every message of this report alike when all of them together exceed REPORT_TEXT_CHARS."""
         items = [i for m in self.modules for i in m.items]
-        total = sum(len(i.message) + sum(len(v) for v in i.messages.values()) for i in items)
+        # the JSON holds three strings per item: "message" and both "messages"
+        total = sum(max(len(i.text.ko), len(i.text.en)) + len(i.text.ko) + len(i.text.en) for i in items)
         if total > REPORT_TEXT_CHARS:
-            count = sum(1 + len(i.messages) for i in items) or 1
-            each = max(80, REPORT_TEXT_CHARS // count)
+            each = max(80, REPORT_TEXT_CHARS // (3 * len(items) or 1))
             for item in items:
-                item.message = _cap(item.message, each)
-                item.messages = {k: _cap(v, each) for k, v in item.messages.items()}
+                item.text = item.text.map(lambda t: _cap(t, each))
         outputs = sum(len(m.output) for m in self.modules)
         if outputs > REPORT_OUTPUT_CHARS:  # the tail of each module's output, cut alike
             each = max(200, REPORT_OUTPUT_CHARS // max(1, len(self.modules)))
@@ -207,7 +203,8 @@ class SubmissionReport:
             "isolation": self.isolation,
             "submission": self.submission,
             "seconds": round(self.seconds, 3),
-            "modules": [m.to_dict() for m in self.modules],
+            "lang": self.lang,
+            "modules": [m.to_dict(self.lang) for m in self.modules],
         })
         return data
 
@@ -236,7 +233,7 @@ MODULE_STATUSES = ("full", "partial", "zero", "not_started", "missing_file", "sy
 
 
 def _en(item: "ItemResult") -> str:
-    return (item.messages.get("en") or item.message or "").lower()
+    return item.text.en.lower()
 
 
 def module_status(module: ModuleResult) -> str:
@@ -350,13 +347,21 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionReport:
         ModuleResult(name=m["name"], output=m.get("output", "") if isinstance(m.get("output", ""), str) else "",
                      items=[
             ItemResult(name=i["name"], score=_number(i["score"]), max_score=_number(i["max_score"]),
-                       status=i["status"], message=i.get("message", ""), messages=i.get("messages", {}))
+                       status=i["status"], text=_text_of(i))
             for i in m["items"]])
         for m in data["modules"]
     ]
     return SubmissionReport(submission=data.get("submission", ""), modules=modules, device=data.get("device", "cpu"),
                             seed=data.get("seed", 0), isolation=data.get("isolation", ""),
-                            student=data.get("student"), seconds=float(data.get("seconds", 0.0)))
+                            student=data.get("student"), seconds=float(data.get("seconds", 0.0)),
+                            lang=data.get("lang", "ko"))
+
+
+def _text_of(item: dict[str, Any]) -> Text:
+    """An item's message as written by `ItemResult.to_dict` (both languages; else the one message)."""
+    text = Text.from_dict(item.get("messages"))
+    message = item.get("message")
+    return text if text or not isinstance(message, str) else Text.same(message)
 
 
 __all__ = ["ItemResult", "ModuleResult", "SubmissionReport", "ClassReport", "to_json", "class_csv",

@@ -17,6 +17,7 @@ import pytest
 
 from ..course import Course, load_course
 from ..errors import TorchdojoError, UsageError
+from ..i18n import Text
 from ..seeds import new_seed
 from ..sandbox.devices import resolve_device
 from ..sandbox.files import is_link
@@ -121,18 +122,20 @@ class Scorer:
             if grader.is_file():
                 files.append(str(grader))
             else:
-                broken.append(_whole_module_error(name, f"no grader file for {name}", f"{name} 채점기 파일이 없습니다"))
+                broken.append(_whole_module_error(name, Text(ko=f"{name} 채점기 파일이 없습니다",
+                                                             en=f"no grader file for {name}")))
         record = RunRecord()
         if files:
             try:
                 record = _run_pytest(files, self.graders, ctx)
             finally:
                 ctx.remove_data()
-        results = {m.name: m for m in modules_from_outcomes(record.outcomes, self.lang)}
+        results = {m.name: m for m in modules_from_outcomes(record.outcomes)}
         for path, error in record.collection_errors.items():
             name = Path(path).stem.removeprefix("test_")
-            results[name] = _whole_module_error(name, f"grader failed to load: {error.splitlines()[-1] if error else ''}",
-                                                "채점기를 불러오지 못했습니다")
+            last = error.splitlines()[-1] if error else ""
+            results[name] = _whole_module_error(name, Text(ko="채점기를 불러오지 못했습니다",
+                                                           en=f"grader failed to load: {last}"))
         for module in broken:
             results[module.name] = module
         for name, output in record.outputs.items():
@@ -141,7 +144,7 @@ class Scorer:
         ordered = [results[n] for n in names if n in results]
         return SubmissionReport(submission=str(submission), modules=ordered, device=self.device, seed=self.seed,
                                 isolation=describe_isolation(self.tier), student=student, seconds=time.monotonic() - started,
-                                artifacts=record.artifacts).fit()
+                                lang=self.lang, artifacts=record.artifacts).fit()
 
     def context_for(self, submission: Path, *, extra_hidden: Iterable[Path] = (),
                     artifacts: bool = False) -> GradingContext:
@@ -170,8 +173,8 @@ class Scorer:
                     remote.close()
 
 
-def _whole_module_error(name: str, en: str, ko: str) -> ModuleResult:
-    return ModuleResult(name, [ItemResult("(grader)", 0, 0, "error", en, {"en": en, "ko": ko})])
+def _whole_module_error(name: str, text: Text) -> ModuleResult:
+    return ModuleResult(name, [ItemResult("(grader)", 0, 0, "error", text)])
 
 
 def _forget_other_graders(files: list[str]) -> None:
@@ -276,18 +279,16 @@ def class_submissions(root: Path) -> list[tuple[str, Path]]:
     return subs
 
 
-def error_report(student: str | None, submission: str, modules: list[str], en: str, ko: str, *,
+def error_report(student: str | None, submission: str, modules: list[str], text: Text, *,
                  course: Course, lang: str, device: str, seed: int, status: str = "error") -> SubmissionReport:
     """A report for a submission that was not graded: every item of every module 0 points, one message."""
-    messages = {"en": en, "ko": ko}
     results = []
     for name in modules:
         module = course.module(name)
-        items = [ItemResult(item, 0, points, status, messages.get(lang) or en, dict(messages))
-                 for item, points in module.items.items()]
+        items = [ItemResult(item, 0, points, status, text) for item, points in module.items.items()]
         results.append(ModuleResult(module.name, items))
     return SubmissionReport(submission=submission, modules=results, device=device, seed=seed,
-                            student=student).fit()
+                            student=student, lang=lang).fit()
 
 
 def link_report(student: str | None, path: Path, modules: list[str], *, course: Course, lang: str,
@@ -296,8 +297,8 @@ def link_report(student: str | None, path: Path, modules: list[str], *, course: 
     name = safe_label(Path(path).name)
     return error_report(
         student, str(path), modules,
-        f"{name} is a symbolic link: links are not accepted, hand in the folder itself",
-        f"{name}은(는) 심볼릭 링크입니다: 링크는 받지 않으니 폴더 자체를 제출하세요",
+        Text(ko=f"{name}은(는) 심볼릭 링크입니다: 링크는 받지 않으니 폴더 자체를 제출하세요",
+             en=f"{name} is a symbolic link: links are not accepted, hand in the folder itself"),
         course=course, lang=lang, device=device, seed=seed)
 
 
@@ -527,7 +528,7 @@ def grade_folders(subs: list[tuple[str, Path]], *, jobs: int | None = None, modu
 
     def failed(job: tuple, kind: str, how: str) -> SubmissionReport:
         en, ko = (DIED_EN, DIED_KO) if kind == "died" else (RAISED_EN, RAISED_KO)
-        return error_report(job[0], job[1], names, en.format(how=how), ko.format(how=how), course=course,
+        return error_report(job[0], job[1], names, Text(ko=ko.format(how=how), en=en.format(how=how)), course=course,
                             lang=lang, device=device, seed=seed)
 
     work = []

@@ -37,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from torchdojo.i18n import LANGS, Lang, pick
+from torchdojo.i18n import LANGS, Lang, Text
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 Ident = Annotated[StrictStr, Field(pattern=ID_PATTERN, max_length=80)]
@@ -75,9 +75,13 @@ class LangText(BaseModel):
     def as_dict(self) -> dict[str, str]:
         return {lang: self.get(lang) for lang in LANGS if self.get(lang)}
 
+    def as_text(self) -> Text:
+        return Text(ko=self.get("ko"), en=self.get("en"))
+
     def pick(self, lang: Lang) -> tuple[str, bool]:
         """The text in `lang` (or the other language; the bool says a fallback happened)."""
-        return pick(self.as_dict(), lang)
+        text = self.as_text()
+        return text.pick(lang), text.fell_back(lang)
 
     def text(self, lang: Lang) -> str:
         return self.pick(lang)[0]

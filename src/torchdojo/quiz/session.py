@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from torchdojo.errors import QuizError
-from torchdojo.i18n import Lang
+from torchdojo.i18n import Explained, Lang, Text
 from torchdojo.quiz.model import Question, Quiz
 
 SEED_MAX = 1_000_000
@@ -33,17 +33,12 @@ def new_seed() -> int:
     return secrets.randbelow(SEED_MAX)
 
 
-class InvalidKey(ValueError):
-    """What the student typed is not a valid answer; `ko`/`en` say why (never counted)."""
+class InvalidKey(Explained, ValueError):
+    """What the student typed is not a valid answer; `text` says why (never counted)."""
 
-    def __init__(self, code: str, ko: str, en: str) -> None:
-        super().__init__(en)
+    def __init__(self, code: str, text: Text) -> None:
+        super().__init__(text)
         self.code = code
-        self.ko = ko
-        self.en = en
-
-    def text(self, lang: Lang) -> str:
-        return self.ko if lang == "ko" else self.en
 
 
 _SPLIT = re.compile(r"[\s,]+")
@@ -70,8 +65,8 @@ def parse_key(text: str, n_choices: int, multi: bool) -> tuple[int, ...]:
     if not raw:
         raise InvalidKey(
             "empty",
-            f"답이 비어 있습니다. {span} 중 번호를 입력하세요." + (" 여러 개면 1,3 처럼 쓰세요." if multi else ""),
-            f"No answer given. Type a number {span}." + (" For several, type e.g. 1,3." if multi else ""),
+            Text(ko=f"답이 비어 있습니다. {span} 중 번호를 입력하세요." + (" 여러 개면 1,3 처럼 쓰세요." if multi else ""),
+            en=f"No answer given. Type a number {span}." + (" For several, type e.g. 1,3." if multi else "")),
         )
     parts = [p for p in _SPLIT.split(raw) if p]
     numbers: list[int] = []
@@ -79,28 +74,28 @@ def parse_key(text: str, n_choices: int, multi: bool) -> tuple[int, ...]:
         if not part.isdigit():
             raise InvalidKey(
                 "not_a_number",
-                f"'{part}'은(는) 보기 번호가 아닙니다. {span} 중 번호를 입력하세요.",
-                f"'{part}' is not a choice number. Type a number {span}.",
+                Text(ko=f"'{part}'은(는) 보기 번호가 아닙니다. {span} 중 번호를 입력하세요.",
+                en=f"'{part}' is not a choice number. Type a number {span}."),
             )
         number = int(part)
         if not 1 <= number <= n_choices:
             raise InvalidKey(
                 "out_of_range",
-                f"{number}번 보기는 없습니다. {span} 중에서 고르세요.",
-                f"There is no choice {number}. Pick from {span}.",
+                Text(ko=f"{number}번 보기는 없습니다. {span} 중에서 고르세요.",
+                en=f"There is no choice {number}. Pick from {span}."),
             )
         numbers.append(number)
     if len(set(numbers)) != len(numbers):
         raise InvalidKey(
             "repeated",
-            "같은 번호를 두 번 입력했습니다. 각 번호는 한 번만 쓰세요.",
-            "A number is repeated. Give each choice once.",
+            Text(ko="같은 번호를 두 번 입력했습니다. 각 번호는 한 번만 쓰세요.",
+            en="A number is repeated. Give each choice once."),
         )
     if len(numbers) > 1 and not multi:
         raise InvalidKey(
             "one_only",
-            f"이 문제는 답이 하나입니다. {span} 중 번호 하나만 입력하세요.",
-            f"This question has one answer. Type a single number {span}.",
+            Text(ko=f"이 문제는 답이 하나입니다. {span} 중 번호 하나만 입력하세요.",
+            en=f"This question has one answer. Type a single number {span}."),
         )
     return tuple(numbers)
 

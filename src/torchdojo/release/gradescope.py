@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..grading.report import SCHEMA, SubmissionReport
+from ..i18n import Text
 
 ROOT_ENV = "TORCHDOJO_AUTOGRADER_ROOT"
 CONFIG_NAME = "torchdojo_autograder.json"
@@ -32,13 +33,6 @@ PACK_NAME = "torchdojo_graders.pack"
 
 def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else round(float(x), 4)
-
-
-def _both(messages: dict[str, str], fallback: str) -> str:
-    ko, en = messages.get("ko") or "", messages.get("en") or ""
-    if ko and en and ko != en:
-        return f"{ko}\n{en}"
-    return ko or en or fallback
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
@@ -84,7 +78,7 @@ def to_gradescope(report: SubmissionReport, *, visibility: VisibilityOf | dict |
         printed = (module.output or "").strip()
         for i_index, item in enumerate(module.items, start=1):
             passed = item.max_score > 0 and item.score >= item.max_score or (item.max_score == 0 and item.status == "passed")
-            output = "통과 / passed" if passed else md_text(_both(item.messages, item.message or item.status))
+            output = "통과 / passed" if passed else md_text(item.text.both("\n") if item.text else item.status)
             if not passed and printed:
                 output += f"\n\n(출력 / your code printed)\n\n{md_code(printed[-2000:])}"
                 printed = ""
@@ -118,9 +112,9 @@ def to_gradescope(report: SubmissionReport, *, visibility: VisibilityOf | dict |
     return results
 
 
-def failure_results(en: str, ko: str) -> dict:
+def failure_results(text: Text) -> dict:
     """results.json when nothing could be graded (no exercise files, a broken set-up)."""
-    return {"score": 0, "output": f"{ko}\n{en}", "visibility": "visible", "stdout_visibility": "hidden",
+    return {"score": 0, "output": text.both("\n"), "visibility": "visible", "stdout_visibility": "hidden",
             "tests": []}
 
 
@@ -243,7 +237,7 @@ def _kind(path: Path) -> str:
     return "link" if stat.S_ISLNK(mode) else "file" if stat.S_ISREG(mode) else "other"
 
 
-def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict[str, str]:
+def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict[str, Text]:
     """Copy the exercise files found anywhere under `submission` into `dest` (flat).
 
     `<module>.py` files win; a `<module>.ipynb` (or any notebook in a folder named after the
@@ -254,7 +248,7 @@ def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict
     from ..course import load_course
     from ..grading.report import safe_label
     from ..sandbox.files import UnsafeFile, read_regular_file
-    from .notebooks import NotebookProblem, Problem, extract_module_source
+    from .notebooks import NotebookProblem, extract_module_source
 
     course = load_course()
     submission = Path(submission)
@@ -271,7 +265,7 @@ def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict
             module = path.stem if path.stem in wanted else (path.parent.name if path.parent.name in wanted else None)
             if module:
                 found_nb.setdefault(module, path)
-    problems: dict[str, str] = {}
+    problems: dict[str, Text] = {}
     dest.mkdir(parents=True, exist_ok=True)
     for module in modules:
         if module in found_py:
@@ -279,24 +273,24 @@ def collect_submission(submission: Path, dest: Path, modules: list[str]) -> dict
             try:
                 data = read_regular_file(found_py[module], limit, root=submission)
             except UnsafeFile as exc:
-                problems[module] = Problem(safe_label(exc.en, 500), safe_label(exc.ko, 500))
+                problems[module] = exc.text.map(lambda t: safe_label(t, 500))
                 continue
             except OSError as exc:
                 name = safe_label(found_py[module].name)
-                problems[module] = Problem(f"{name} cannot be read ({exc.strerror or exc})",
-                                           f"{name}을(를) 읽을 수 없습니다 ({exc.strerror or exc})")
+                problems[module] = Text(en=f"{name} cannot be read ({exc.strerror or exc})",
+                                           ko=f"{name}을(를) 읽을 수 없습니다 ({exc.strerror or exc})")
                 continue
             (dest / f"{module}.py").write_bytes(data)
         elif module in found_nb:
             try:
                 source = extract_module_source(found_nb[module], module, course, root=submission)
             except NotebookProblem as problem:
-                problems[module] = Problem(problem.en, problem.ko)
+                problems[module] = problem.text
                 continue
             except Exception as exc:  # a notebook costs at most its own module
                 name = safe_label(found_nb[module].name)
-                problems[module] = Problem(f"{name}: the notebook could not be read ({type(exc).__name__})",
-                                           f"{name}: 노트북을 읽지 못했습니다 ({type(exc).__name__})")
+                problems[module] = Text(en=f"{name}: the notebook could not be read ({type(exc).__name__})",
+                                           ko=f"{name}: 노트북을 읽지 못했습니다 ({type(exc).__name__})")
                 continue
             (dest / f"{module}.py").write_text(source, encoding="utf-8")
     return problems
@@ -311,8 +305,8 @@ def run_autograder(root: Path | None = None) -> dict:
     try:
         results = _grade(root, source)
     except Exception as exc:  # the student must see something, never an empty autograder
-        results = failure_results(f"The autograder failed: {type(exc).__name__}: {exc}",
-                                  f"채점기가 실패했습니다: {type(exc).__name__}: {exc}")
+        results = failure_results(Text(en=f"The autograder failed: {type(exc).__name__}: {exc}",
+                                  ko=f"채점기가 실패했습니다: {type(exc).__name__}: {exc}"))
     results["execution_time"] = int(round(time.monotonic() - started))
     (results_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n",
                                               encoding="utf-8")
@@ -332,22 +326,22 @@ def _grade(root: Path, source: Path) -> dict:
     lang = config.get("lang", "ko")
     submission = root / "submission"
     if not submission.is_dir():
-        return failure_results(f"no submission folder ({submission})", f"제출 폴더가 없습니다 ({submission})")
+        return failure_results(Text(en=f"no submission folder ({submission})", ko=f"제출 폴더가 없습니다 ({submission})"))
     work = Path(tempfile.mkdtemp(prefix="torchdojo-submission-"))
     os.chmod(work, 0o755)
     try:
         problems = collect_submission(submission, work, modules)
         if not any(work.iterdir()) and not problems:
             names = ", ".join(f"{m}.py" for m in modules)
-            return failure_results(f"No exercise files found in your submission: upload {names} "
+            return failure_results(Text(en=f"No exercise files found in your submission: upload {names} "
                                    "(or notebooks of the same names).",
-                                   f"제출물에서 연습 문제 파일을 찾지 못했습니다: {names} 파일(또는 같은 이름의 "
-                                   "노트북)을 올리세요.")
+                                   ko=f"제출물에서 연습 문제 파일을 찾지 못했습니다: {names} 파일(또는 같은 이름의 "
+                                   "노트북)을 올리세요."))
         with home_env(source / PACK_NAME):
             with Scorer(device=config.get("device", "cpu"), seed=config.get("seed"), lang=lang,
                         course=course) as scorer:
                 report, values = score_with_leaderboard(scorer, work, modules, extra_hidden=[source, submission])
-        apply_problems(report, problems, lang)
+        apply_problems(report, problems)
         report.submission = str(submission)
         board = leaderboard_entries(config.get("leaderboard") or [], values, modules)
         return to_gradescope(report, visibility=config.get("visibility") or {}, leaderboard=board)

@@ -152,7 +152,7 @@ def score_exercise(module: str, exercise: str | None, points: float | None = Non
         try:
             report = _grade(module, nb_path)
         except NotebookProblem as problem:
-            raise AssertionError(f"{problem.ko}\n{problem.en}") from None
+            raise AssertionError(problem.text.both("\n")) from None
     target = exercise or OTHER
     items = []
     for mod in report.get("modules", []):

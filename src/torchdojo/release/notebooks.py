@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..course import Course, load_course
 from ..errors import UsageError
+from ..i18n import Explained, Text
 from ..grading.report import ItemResult, SubmissionReport, safe_label
 from ..sandbox.files import UnsafeFile, is_link, read_regular_file
 from .notebook import SETUP_ID, answer_id
@@ -30,24 +31,8 @@ from .notebook import SETUP_ID, answer_id
 NOTEBOOK_BYTES = 20 * 1024 * 1024  # a returned notebook, outputs and pictures included
 
 
-class NotebookProblem(UsageError):
-    """A returned notebook that cannot be turned into a module (bilingual message)."""
-
-    def __init__(self, en: str, ko: str):
-        super().__init__(en)
-        self.en, self.ko = en, ko
-
-
-class Problem(str):
-    """A per-module message (str, in English) that also carries the Korean text."""
-
-    ko: str
-    en: str
-
-    def __new__(cls, en: str, ko: str = "") -> "Problem":
-        obj = super().__new__(cls, en)
-        obj.en, obj.ko = en, ko or en
-        return obj
+class NotebookProblem(Explained, UsageError):
+    """A returned notebook that cannot be turned into a module (`text` says why)."""
 
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
@@ -59,7 +44,7 @@ def _cell_source(cell: dict, where: str) -> str:
         return "".join(source)
     if isinstance(source, str):
         return source
-    raise NotebookProblem(f"{where}: the cell's source is not text", f"{where}: 셀의 내용이 텍스트가 아닙니다")
+    raise NotebookProblem(Text(en=f"{where}: the cell's source is not text", ko=f"{where}: 셀의 내용이 텍스트가 아닙니다"))
 
 
 def _python_only(source: str) -> str:
@@ -76,28 +61,28 @@ def read_notebook(nb_path: Path, root: Path | None = None) -> dict:
     try:
         raw = read_regular_file(nb_path, NOTEBOOK_BYTES, root=root)
     except UnsafeFile as exc:
-        raise NotebookProblem(safe_label(exc.en, 500), safe_label(exc.ko, 500)) from None
+        raise NotebookProblem(exc.text.map(lambda t: safe_label(t, 500))) from None
     except OSError as exc:
-        raise NotebookProblem(f"{name}: cannot read the notebook ({exc.strerror or exc})",
-                              f"{name}: 노트북을 읽을 수 없습니다 ({exc.strerror or exc})") from None
+        raise NotebookProblem(Text(en=f"{name}: cannot read the notebook ({exc.strerror or exc})",
+                              ko=f"{name}: 노트북을 읽을 수 없습니다 ({exc.strerror or exc})")) from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except RecursionError:
-        raise NotebookProblem(f"{name}: not a valid notebook: its JSON is nested far too deeply",
-                              f"{name}: 올바른 노트북이 아닙니다: JSON이 지나치게 깊게 중첩되어 있습니다") from None
+        raise NotebookProblem(Text(en=f"{name}: not a valid notebook: its JSON is nested far too deeply",
+                              ko=f"{name}: 올바른 노트북이 아닙니다: JSON이 지나치게 깊게 중첩되어 있습니다")) from None
     except UnicodeDecodeError as exc:
-        raise NotebookProblem(f"{name}: not a notebook (not UTF-8 text)",
-                              f"{name}: 노트북이 아닙니다 (UTF-8 텍스트가 아님)") from exc
+        raise NotebookProblem(Text(en=f"{name}: not a notebook (not UTF-8 text)",
+                              ko=f"{name}: 노트북이 아닙니다 (UTF-8 텍스트가 아님)")) from exc
     except json.JSONDecodeError as exc:
         raise NotebookProblem(
-            f"{name}: not a valid notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
+            Text(en=f"{name}: not a valid notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
             "open it in Jupyter, save it, and hand it in again",
-            f"{name}: 올바른 노트북이 아닙니다: {exc.lineno}번째 줄 {exc.colno}번째 칸의 JSON이 잘못되었습니다 "
-            f"({exc.msg}). Jupyter에서 열어 저장한 뒤 다시 제출하세요") from exc
+            ko=f"{name}: 올바른 노트북이 아닙니다: {exc.lineno}번째 줄 {exc.colno}번째 칸의 JSON이 잘못되었습니다 "
+            f"({exc.msg}). Jupyter에서 열어 저장한 뒤 다시 제출하세요")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise NotebookProblem(f"{name}: not a notebook (no list of cells)", f"{name}: 노트북이 아닙니다 (셀 목록이 없음)")
+        raise NotebookProblem(Text(en=f"{name}: not a notebook (no list of cells)", ko=f"{name}: 노트북이 아닙니다 (셀 목록이 없음)"))
     if not data["cells"]:
-        raise NotebookProblem(f"{name}: the notebook has no cells", f"{name}: 노트북에 셀이 하나도 없습니다")
+        raise NotebookProblem(Text(en=f"{name}: the notebook has no cells", ko=f"{name}: 노트북에 셀이 하나도 없습니다"))
     return data
 
 
@@ -138,18 +123,18 @@ def extract_module_source(nb_path: Path, module: str, course: Course | None = No
         extra_ko = f" (이름을 알 수 없는 답안 셀: {', '.join(strangers)})" if strangers else ""
         listed = ", ".join(repr(g) for g in missing)
         raise NotebookProblem(
-            f"{name}: cell {listed} of {mod.name} is missing (deleted, or its grade_id was renamed){extra_en}; "
+            Text(en=f"{name}: cell {listed} of {mod.name} is missing (deleted, or its grade_id was renamed){extra_en}; "
             f"start from a fresh copy of the released notebook and paste your code into its answer cells",
-            f"{name}: {mod.name}의 셀 {listed}이(가) 없습니다 (지웠거나 grade_id 이름을 바꿨습니다){extra_ko}. "
-            f"배포된 노트북을 새로 받아 답안 셀에 코드를 옮겨 붙이세요")
+            ko=f"{name}: {mod.name}의 셀 {listed}이(가) 없습니다 (지웠거나 grade_id 이름을 바꿨습니다){extra_ko}. "
+            f"배포된 노트북을 새로 받아 답안 셀에 코드를 옮겨 붙이세요"))
     chunks = [f"# {mod.name}: from the notebook {name} (setup cell and answer cells)"]
     for index in sorted(chosen.values()):
         cell = data["cells"][index]
         gid = _grade_id(cell)
         where = f"{name}: cell {index + 1} ({gid!r})"
         if cell.get("cell_type") != "code":
-            raise NotebookProblem(f"{where} is a {cell.get('cell_type')} cell, not a code cell",
-                                  f"{where}이(가) 코드 셀이 아니라 {cell.get('cell_type')} 셀입니다")
+            raise NotebookProblem(Text(en=f"{where} is a {cell.get('cell_type')} cell, not a code cell",
+                                  ko=f"{where}이(가) 코드 셀이 아니라 {cell.get('cell_type')} 셀입니다"))
         chunks.append(f"# --- cell {gid} ---\n{_python_only(_cell_source(cell, where))}")
     return "\n\n\n".join(chunks).rstrip() + "\n"
 
@@ -192,17 +177,17 @@ def module_of_folder(name: str, course: Course) -> str | None:
     return None
 
 
-def notebooks_to_submission(student_dir: Path, dest: Path, course: Course | None = None) -> dict[str, str]:
+def notebooks_to_submission(student_dir: Path, dest: Path, course: Course | None = None) -> dict[str, Text]:
     """Write `<module>.py` into `dest` for every `<assignment>/*.ipynb` of one student.
 
     Returns {module: message} for notebooks that could not be read (invalid JSON, no cells,
-    a renamed or missing answer cell): those modules get no file. Messages are `Problem`s
-    (str in English, `.ko` in Korean). Assignment folders that are not course modules are ignored."""
+    a renamed or missing answer cell): those modules get no file. Assignment folders that are
+    not course modules are ignored."""
     course = course or load_course()
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     student_dir = Path(student_dir)
-    problems: dict[str, str] = {}
+    problems: dict[str, Text] = {}
     if is_link(student_dir):
         return link_problems(student_dir, course.names)
     for folder in sorted(p for p in student_dir.iterdir() if not p.name.startswith(".")):
@@ -229,41 +214,37 @@ def notebooks_to_submission(student_dir: Path, dest: Path, course: Course | None
             except Exception as exc:  # whatever a notebook does, it costs only its own module
                 name = safe_label(nb.name)
                 first_problem = first_problem or NotebookProblem(
-                    f"{name}: the notebook could not be read ({type(exc).__name__})",
-                    f"{name}: 노트북을 읽지 못했습니다 ({type(exc).__name__})")
+                    Text(en=f"{name}: the notebook could not be read ({type(exc).__name__})",
+                    ko=f"{name}: 노트북을 읽지 못했습니다 ({type(exc).__name__})"))
                 continue
             (dest / f"{module}.py").write_text(source, encoding="utf-8")
             first_problem = None
             break
         if first_problem is not None:
-            problems[module] = Problem(first_problem.en, first_problem.ko)
+            problems[module] = first_problem.text
     return problems
 
 
-def _link_problem(path: Path) -> Problem:
+def _link_problem(path: Path) -> Text:
     name = safe_label(Path(path).name)
-    return Problem(f"{name} is a symbolic link: links are not accepted, hand in the folder or notebook itself",
-                   f"{name}은(는) 심볼릭 링크입니다: 링크는 받지 않으니 폴더나 노트북 자체를 제출하세요")
+    return Text(en=f"{name} is a symbolic link: links are not accepted, hand in the folder or notebook itself",
+                   ko=f"{name}은(는) 심볼릭 링크입니다: 링크는 받지 않으니 폴더나 노트북 자체를 제출하세요")
 
 
-def link_problems(path: Path, modules: Iterable[str]) -> dict[str, str]:
+def link_problems(path: Path, modules: Iterable[str]) -> dict[str, Text]:
     """{module: the link message} for every module: a student's folder that is a link is not read."""
     problem = _link_problem(path)
     return {module: problem for module in modules}
 
 
-def apply_problems(report: SubmissionReport, problems: dict[str, str], lang: str = "ko") -> SubmissionReport:
+def apply_problems(report: SubmissionReport, problems: dict[str, Text]) -> SubmissionReport:
     """Every item of a module with a notebook problem: 0 points, status error, that message."""
     for module in report.modules:
         problem = problems.get(module.name)
         if problem is None:
             continue
-        en = getattr(problem, "en", str(problem))
-        ko = getattr(problem, "ko", str(problem))
-        messages = {"ko": ko, "en": en}
         items = module.items or [ItemResult("(notebook)", 0, 0, "error")]
-        module.items = [ItemResult(i.name, 0, i.max_score, "error", messages.get(lang) or en, dict(messages))
-                        for i in items]
+        module.items = [ItemResult(i.name, 0, i.max_score, "error", problem) for i in items]
     return report
 
 
@@ -309,7 +290,7 @@ def grade_notebooks(root: Path, *, jobs: int | None = None, modules: Iterable[st
     work = Path(tempfile.mkdtemp(prefix="torchdojo-notebooks-"))
     os.chmod(work, 0o700)
     try:
-        problems: dict[str, dict[str, str]] = {}
+        problems: dict[str, dict[str, Text]] = {}
         paths: dict[str, Path] = {}
         folders: list[tuple[str, Path]] = []
         for number, (student, folder) in enumerate(students):
@@ -318,8 +299,8 @@ def grade_notebooks(root: Path, *, jobs: int | None = None, modules: Iterable[st
                 problems[student] = notebooks_to_submission(folder, dest, course)
             except Exception as exc:  # an unreadable folder costs that student only
                 dest.mkdir(exist_ok=True)
-                reason = Problem(f"your folder could not be read ({type(exc).__name__})",
-                                 f"제출 폴더를 읽지 못했습니다 ({type(exc).__name__})")
+                reason = Text(en=f"your folder could not be read ({type(exc).__name__})",
+                                 ko=f"제출 폴더를 읽지 못했습니다 ({type(exc).__name__})")
                 problems[student] = {module: reason for module in course.names}
             paths[student] = folder
             folders.append((student, dest))
@@ -329,10 +310,10 @@ def grade_notebooks(root: Path, *, jobs: int | None = None, modules: Iterable[st
         for report in reports:
             student = report.student or ""
             report.submission = str(paths.get(student, report.submission))
-            yield apply_problems(report, problems.get(student, {}), lang)
+            yield apply_problems(report, problems.get(student, {}))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 __all__ = ["extract_module_source", "notebooks_to_submission", "apply_problems", "grade_notebooks",
-           "notebook_class_root", "NotebookProblem", "Problem", "read_notebook", "link_problems", "NOTEBOOK_BYTES"]
+           "notebook_class_root", "NotebookProblem", "read_notebook", "link_problems", "NOTEBOOK_BYTES"]

@@ -12,14 +12,14 @@ import os
 import stat
 from pathlib import Path
 
+from ..i18n import Explained, Text
 
-class UnsafeFile(Exception):
-    """A submission's path the scorer refuses to read; `en`/`ko` say why."""
 
-    def __init__(self, en: str, ko: str, kind: str = "unsafe"):
-        super().__init__(en)
-        self.en = en
-        self.ko = ko
+class UnsafeFile(Explained):
+    """A submission's path the scorer refuses to read; `text` says why, `kind` names the case."""
+
+    def __init__(self, text: Text, kind: str = "unsafe"):
+        super().__init__(text)
         self.kind = kind
 
 
@@ -49,27 +49,27 @@ def read_regular_file(path: Path | str, limit: int, *, root: Path | str | None =
         for part in parts:
             current = current / part
             if _linked(current):
-                raise UnsafeFile(f"{current.name} is a symbolic link: links are not accepted",
-                                 f"{current.name}은(는) 심볼릭 링크입니다: 링크는 받지 않습니다", "link")
+                raise UnsafeFile(Text(en=f"{current.name} is a symbolic link: links are not accepted",
+                                 ko=f"{current.name}은(는) 심볼릭 링크입니다: 링크는 받지 않습니다"), "link")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if _linked(path):
-            raise UnsafeFile(f"{name} is a symbolic link: links are not accepted, hand in the file itself",
-                             f"{name}은(는) 심볼릭 링크입니다: 링크는 받지 않으니 파일 자체를 제출하세요", "link") from None
+            raise UnsafeFile(Text(en=f"{name} is a symbolic link: links are not accepted, hand in the file itself",
+                             ko=f"{name}은(는) 심볼릭 링크입니다: 링크는 받지 않으니 파일 자체를 제출하세요"), "link") from None
         if isinstance(exc, FileNotFoundError):
             raise
-        raise UnsafeFile(f"{name} cannot be read ({exc.strerror})", f"{name}을(를) 읽을 수 없습니다 ({exc.strerror})",
+        raise UnsafeFile(Text(en=f"{name} cannot be read ({exc.strerror})", ko=f"{name}을(를) 읽을 수 없습니다 ({exc.strerror})"),
                          "unreadable") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise UnsafeFile(f"{name} is a folder, not a file", f"{name}은(는) 파일이 아니라 폴더입니다", "not_a_file")
+            raise UnsafeFile(Text(en=f"{name} is a folder, not a file", ko=f"{name}은(는) 파일이 아니라 폴더입니다"), "not_a_file")
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFile(f"{name} is not a regular file", f"{name}은(는) 일반 파일이 아닙니다", "not_a_file")
+            raise UnsafeFile(Text(en=f"{name} is not a regular file", ko=f"{name}은(는) 일반 파일이 아닙니다"), "not_a_file")
         if info.st_nlink > 1:  # a hard link may name the reference or another student's file
-            raise UnsafeFile(f"{name} is a hard link to another file: hand in a file of its own",
-                             f"{name}은(는) 다른 파일의 하드 링크입니다: 독립된 파일을 제출하세요", "link")
+            raise UnsafeFile(Text(en=f"{name} is a hard link to another file: hand in a file of its own",
+                             ko=f"{name}은(는) 다른 파일의 하드 링크입니다: 독립된 파일을 제출하세요"), "link")
         chunks, total = [], 0
         while True:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
@@ -78,8 +78,8 @@ def read_regular_file(path: Path | str, limit: int, *, root: Path | str | None =
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
-                raise UnsafeFile(f"{name} is too large (more than {limit} bytes)",
-                                 f"{name} 파일이 너무 큽니다 ({limit}바이트 초과)", "too_large")
+                raise UnsafeFile(Text(en=f"{name} is too large (more than {limit} bytes)",
+                                 ko=f"{name} 파일이 너무 큽니다 ({limit}바이트 초과)"), "too_large")
         return b"".join(chunks)
     finally:
         os.close(fd)

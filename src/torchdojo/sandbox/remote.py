@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from .. import wire
 from ..wire import WorkerSpec
+from ..i18n import Explained, Text
 from .explain import explain_exception
 from .files import UnsafeFile, is_link, read_regular_file
 from .isolation import drop_uid, worker_environment, worker_uid
@@ -43,10 +44,11 @@ _WHAT_KO = [
 ]
 
 
-def what_ko(what: str) -> str:
-    """The Korean of an English `what` ("calling split_and_stack" -> "split_and_stack 호출")."""
-    if isinstance(what, tuple):  # graders may pass (en, ko)
-        return what[1]
+def what_ko(what: str | Text | Text) -> str:
+    """The Korean of what the grader was doing ("calling split_and_stack" -> "split_and_stack 호출");
+    a grader may pass a `Text` of its own."""
+    if isinstance(what, Text):
+        return what.pick("ko")
     for pattern, ko in _WHAT_KO:
         match = pattern.match(what)
         if match:
@@ -54,19 +56,17 @@ def what_ko(what: str) -> str:
     return what
 
 
-def what_en(what: str) -> str:
-    return what[0] if isinstance(what, tuple) else what
+def what_en(what: str | Text | Text) -> str:
+    return what.pick("en") if isinstance(what, Text) else what
 
 
-class WorkerProblem(Exception):
-    """Base: something about the student's code stopped a check."""
+class WorkerProblem(Explained):
+    """Base: something about the student's code stopped a check (`text` says what)."""
 
     status = "error"
 
-    def __init__(self, message: str, *, ko: str | None = None, detail: dict | None = None):
-        super().__init__(message)
-        self.en = message
-        self.ko = ko or message
+    def __init__(self, text: Text, *, detail: dict | None = None):
+        super().__init__(text)
         self.detail = detail or {}
 
 
@@ -99,9 +99,9 @@ class StudentError(WorkerProblem):
             ko = f"{what_ko(context)} 중 예외 발생{location_ko}: {summary}"
         reason = explain_exception(info, limits or Limits())
         if reason:
-            en = f"{reason[0]}{location} — {en}"
-            ko = f"{reason[1]}{location_ko} — {ko}"
-        super().__init__(en, ko=ko, detail=info)
+            en = f"{reason.en}{location} — {en}"
+            ko = f"{reason.ko}{location_ko} — {ko}"
+        super().__init__(Text(en=en, ko=ko), detail=info)
 
     def is_a(self, name: str) -> bool:
         """True if the student's exception is (a subclass of) the builtin `name`."""
@@ -220,17 +220,17 @@ class RemoteModule:
         try:
             return read_regular_file(self.path, self.limits.source_bytes, root=self.submission)
         except FileNotFoundError:
-            raise StudentMissing(f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}") from None
+            raise StudentMissing(Text(en=f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}")) from None
         except UnsafeFile as unsafe:
             if unsafe.kind == "too_large":
                 en = f"{self.display} is too large (more than {self.limits.source_bytes} bytes)"
                 ko = f"{self.display} 파일이 너무 큽니다 ({self.limits.source_bytes}바이트 초과)"
             else:
-                en, ko = unsafe.en, unsafe.ko
-            raise WorkerProblem(en, ko=ko, detail={"kind": unsafe.kind}) from None
+                en, ko = unsafe.text.en, unsafe.text.ko
+            raise WorkerProblem(Text(en=en, ko=ko), detail={"kind": unsafe.kind}) from None
         except OSError as exc:
-            raise WorkerProblem(f"{self.display} cannot be read ({exc.strerror})",
-                                ko=f"{self.display}을(를) 읽을 수 없습니다 ({exc.strerror})") from None
+            raise WorkerProblem(Text(en=f"{self.display} cannot be read ({exc.strerror})",
+                                ko=f"{self.display}을(를) 읽을 수 없습니다 ({exc.strerror})")) from None
 
     def _start(self) -> _Session:
         if self._load_failure is not None:
@@ -239,8 +239,8 @@ class RemoteModule:
             return self._session
         if self._restarts > self.limits.restarts:
             raise StudentCrash(
-                f"gave up after {self.limits.restarts} restarts of your module",
-                ko=f"모듈이 {self.limits.restarts}번 넘게 다시 시작되어 채점을 멈췄습니다",
+                Text(en=f"gave up after {self.limits.restarts} restarts of your module",
+                ko=f"모듈이 {self.limits.restarts}번 넘게 다시 시작되어 채점을 멈췄습니다"),
             )
         try:
             source = self._check_file()
@@ -334,7 +334,7 @@ class RemoteModule:
     def time_left(self) -> float:
         return self.limits.wall_seconds - self._spent
 
-    def _receive(self, session: _Session, what: str) -> Any:
+    def _receive(self, session: _Session, what: str | Text) -> Any:
         left = min(self.time_left, self.limits.call_seconds)
         if left <= 0:
             self._kill(session)
@@ -367,16 +367,16 @@ class RemoteModule:
             self._kill(session)
             raise self._refused(what, f"it could not be read ({type(exc).__name__})") from None
 
-    def _refused(self, what: str, reason: str) -> WorkerProblem:
+    def _refused(self, what: str | Text, reason: str) -> WorkerProblem:
         """An answer that breaks the format or a limit: the grader refuses it, the item gets nothing."""
         return WorkerProblem(
-            f"the grader refused the answer your code sent while {what}: {reason} "
+            Text(en=f"the grader refused the answer your code sent while {what_en(what)}: {reason} "
             "(only plain values cross: tensors with their values, numbers, strings, containers)",
             ko=f"{what_ko(what)} 중 코드가 보낸 답을 채점기가 받지 않았습니다: 값이 없는 텐서, 허용되지 않는 자료형, "
-               "크기 제한을 넘는 값은 받을 수 없습니다",
+               "크기 제한을 넘는 값은 받을 수 없습니다"),
             detail={"kind": "refused", "reason": reason})
 
-    def _wait_within_memory(self, session: _Session, deadline: float, what: str) -> None:
+    def _wait_within_memory(self, session: _Session, deadline: float, what: str | Text) -> None:
         """Wait until the answer starts to arrive; meanwhile the worker's process tree must stay
         within the memory limit (all its processes together), or all of them are killed."""
         watch = session.watch
@@ -403,10 +403,10 @@ class RemoteModule:
                 self._kill(session)
                 limit = _size(self.limits.memory_bytes)
                 raise StudentCrash(
-                    f"used more than the memory limit of {limit} (all its processes together) while {what}; "
+                    Text(en=f"used more than the memory limit of {limit} (all its processes together) while {what_en(what)}; "
                     "every process of your module was stopped",
                     ko=f"{what_ko(what)} 중 메모리 제한 {limit}을(를) 넘게 사용했습니다 (모든 프로세스를 합쳐서). "
-                       "모듈의 모든 프로세스를 멈췄습니다",
+                       "모듈의 모든 프로세스를 멈췄습니다"),
                     detail={"memory_bytes": watch.peak})
 
     def _handle(self, session: _Session, info: dict) -> "RemoteObject":
@@ -460,7 +460,7 @@ class RemoteModule:
             return None
         return None
 
-    def _timeout(self, what: str, where: tuple[str, int, str] | None = None) -> StudentTimeout:
+    def _timeout(self, what: str | Text, where: tuple[str, int, str] | None = None) -> StudentTimeout:
         at_en = at_ko = ""
         if where is not None:
             at_en = f"; your code was at {where[0]}, line {where[1]} (in {where[2]})"
@@ -468,16 +468,16 @@ class RemoteModule:
         if self.time_left <= 0:
             limit = self.limits.wall_seconds
             return StudentTimeout(
-                f"time limit of {limit:g} s for all of {self.display} exceeded (while {what_en(what)}){at_en}",
-                ko=f"{self.display} 전체 시간 제한 {limit:g}초를 넘었습니다 ({what_ko(what)} 중){at_ko}",
+                Text(en=f"time limit of {limit:g} s for all of {self.display} exceeded (while {what_en(what)}){at_en}",
+                ko=f"{self.display} 전체 시간 제한 {limit:g}초를 넘었습니다 ({what_ko(what)} 중){at_ko}"),
             )
         limit = self.limits.call_seconds
         return StudentTimeout(
-            f"time limit {limit:g} s exceeded while {what_en(what)}{at_en}",
-            ko=f"{what_ko(what)} 중 시간 제한 {limit:g}초를 넘었습니다{at_ko}",
+            Text(en=f"time limit {limit:g} s exceeded while {what_en(what)}{at_en}",
+            ko=f"{what_ko(what)} 중 시간 제한 {limit:g}초를 넘었습니다{at_ko}"),
         )
 
-    def _crash(self, info: dict, what: str) -> StudentCrash:
+    def _crash(self, info: dict, what: str | Text) -> StudentCrash:
         if "signal_name" in info:
             sig = info["signal_name"]
             hint_en = {
@@ -487,25 +487,25 @@ class RemoteModule:
                 "SIGXFSZ": "file size limit exceeded",
                 "SIGABRT": "aborted",
             }.get(sig, sig)
-            en = f"your code crashed the worker process while {what}: {hint_en} ({sig})"
+            en = f"your code crashed the worker process while {what_en(what)}: {hint_en} ({sig})"
             ko = f"{what_ko(what)} 중 프로세스가 비정상 종료되었습니다: {hint_en} ({sig})"
         elif "exit_code" in info:
             code = info["exit_code"]
-            en = f"your code ended the process while {what} (exit code {code}); do not call exit()/os._exit()"
+            en = f"your code ended the process while {what_en(what)} (exit code {code}); do not call exit()/os._exit()"
             ko = f"{what_ko(what)} 중 코드가 프로세스를 종료했습니다 (종료 코드 {code}). exit()/os._exit()를 호출하지 마세요"
         else:
-            en = f"the worker process ended unexpectedly while {what}"
+            en = f"the worker process ended unexpectedly while {what_en(what)}"
             ko = f"{what_ko(what)} 중 프로세스가 예기치 않게 끝났습니다"
-        return StudentCrash(en, ko=ko, detail=info)
+        return StudentCrash(Text(en=en, ko=ko), detail=info)
 
     def _problem(self, info: dict, context: str) -> WorkerProblem:
         kind = info.get("kind")
         if kind == "missing":
             name = info.get("name")
             if name:
-                return StudentMissing(f"{name} is not defined in {self.display}",
-                                      ko=f"{self.display}에 {name}이(가) 정의되어 있지 않습니다")
-            return StudentMissing(f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}")
+                return StudentMissing(Text(en=f"{name} is not defined in {self.display}",
+                                      ko=f"{self.display}에 {name}이(가) 정의되어 있지 않습니다"))
+            return StudentMissing(Text(en=f"file missing: {self.display}", ko=f"파일이 없습니다: {self.display}"))
         if kind in ("not_a_file", "too_large", "binary", "encoding"):
             ko = {
                 "not_a_file": f"{self.display}은(는) 파일이 아니라 폴더입니다",
@@ -513,18 +513,18 @@ class RemoteModule:
                 "binary": f"{self.display}은(는) 파이썬 소스가 아닌 바이너리 파일입니다",
                 "encoding": f"{self.display}이(가) UTF-8 텍스트가 아닙니다",
             }[kind]
-            return WorkerProblem(info.get("message", kind), ko=ko, detail=info)
+            return WorkerProblem(Text(en=info.get("message", kind), ko=ko), detail=info)
         return StudentError(info, context, self.limits)
 
-    def request(self, message: dict, what: str) -> Any:
+    def request(self, message: dict, what: str | Text) -> Any:
         if self.role == "reference":
             try:
                 return self._request(message, what)
             except WorkerProblem as problem:
-                raise ReferenceProblem(f"reference solution failed while {what}: {problem.en}") from None
+                raise ReferenceProblem(f"reference solution failed while {what_en(what)}: {problem.text.en}") from None
         return self._request(message, what)
 
-    def _request(self, message: dict, what: str) -> Any:
+    def _request(self, message: dict, what: str | Text) -> Any:
         session = self._start()
         try:
             wire.send_frame(session.sock, wire.dump_request(message))
@@ -544,7 +544,7 @@ class RemoteModule:
         return name in self.names()
 
     def call(self, target: Any, *args: Any, _keep: bool = False, _to_device: bool = True,
-             _what: str | None = None, **kwargs: Any) -> Any:
+             _what: str | Text | None = None, **kwargs: Any) -> Any:
         """Call `target` in the worker: a module attribute name, a RemoteObject or a trusted callable."""
         if isinstance(target, str):
             wire_target: Any = ("module", target)
@@ -631,11 +631,11 @@ class RemoteObject:
     def _td_check(self) -> None:
         if self._td_module._session is not self._td_session or not self._td_session.alive:
             raise StudentCrash(
-                "this object was lost when your module's process was restarted after an earlier problem",
-                ko="앞선 문제로 프로세스가 다시 시작되어 이 객체를 잃었습니다",
+                Text(en="this object was lost when your module's process was restarted after an earlier problem",
+                ko="앞선 문제로 프로세스가 다시 시작되어 이 객체를 잃었습니다"),
             )
 
-    def _td_request(self, message: dict, what: str) -> Any:
+    def _td_request(self, message: dict, what: str | Text) -> Any:
         self._td_check()
         return self._td_module.request({"target": self, **message}, what)
 
