@@ -201,7 +201,7 @@ def test_korean_is_korean_in_list_and_click_errors(tmp_path):
 def test_click_abort_is_korean():
     from torchdojo.cli_common import ABORTED, click_message_ko
 
-    assert ABORTED["ko"] == "중단했습니다!"
+    assert ABORTED.pick("ko") == "중단했습니다!" and ABORTED.pick("en") == "Aborted!"
     assert click_message_ko("Missing argument 'ROOT'.") == "인자 'ROOT'이(가) 빠졌습니다"
     assert not re.search("[A-Za-z]{4,}", click_message_ko("Got unexpected extra argument (x)").replace("x", ""))
 

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from .cli_common import LocalizedGroup, library_errors
-from .i18n import default_lang
+from .i18n import Text, default_lang
 
 
 def _console(stderr: bool = False) -> Console:
@@ -118,7 +118,7 @@ def check(directory: Path | None, as_json: bool, device: str, modules: tuple[str
         from .pictures import missing_pictures, render
 
         to_stderr = as_json or fmt != "text"
-        word = {"ko": "그림", "en": "picture"}[lang]
+        word = Text(ko="그림", en="picture").pick(lang)
         for path in render(report.artifacts, artifacts_dir, lang=lang):
             click.echo(f"{word}: {path}", err=to_stderr)
         for line in missing_pictures(report, lang):  # why a module made no picture
@@ -178,31 +178,31 @@ def hint(module: str | None, item: str | None, lang: str | None, level: int) -> 
     if module is None:
         nxt = first_unfinished(state, course.names)
         if nxt is None and state and all(name in done for name in course.names):
-            click.echo({"ko": "모든 모듈이 만점입니다. 더 풀 항목이 없어요! 🎉 "
-                              "(다시 보고 싶은 힌트는 torchdojo hint 01 처럼 모듈을 지정하세요)",
-                        "en": "Every module is at full score: nothing left to do! "
-                              "(for a hint anyway, name the module: torchdojo hint 01)"}[lang])
+            click.echo(Text(ko="모든 모듈이 만점입니다. 더 풀 항목이 없어요! 🎉 "
+                               "(다시 보고 싶은 힌트는 torchdojo hint 01 처럼 모듈을 지정하세요)",
+                            en="Every module is at full score: nothing left to do! "
+                               "(for a hint anyway, name the module: torchdojo hint 01)").pick(lang))
             return
         module, item = (nxt if nxt else (course.names[0], ""))
     if not item:
         name = course.module(module).name
         if name in done:
             nxt = first_unfinished(state, course.names)
-            later = {"ko": f" 다음 할 일: torchdojo hint {nxt[0]}" if nxt else " 모든 모듈이 만점입니다! 🎉",
-                     "en": f" Next: torchdojo hint {nxt[0]}" if nxt else " Every module is at full score!"}[lang]
-            click.echo({"ko": f"{name}은(는) 만점입니다 (모든 항목 통과).",
-                        "en": f"{name} is at full score (every item passed)."}[lang] + later)
-            click.echo({"ko": "첫 연습 문제의 힌트를 다시 보여 드립니다:",
-                        "en": "Here is the first exercise's hint again:"}[lang])
+            later = (Text(ko=f" 다음 할 일: torchdojo hint {nxt[0]}", en=f" Next: torchdojo hint {nxt[0]}") if nxt
+                     else Text(ko=" 모든 모듈이 만점입니다! 🎉", en=" Every module is at full score!"))
+            click.echo((Text(ko=f"{name}은(는) 만점입니다 (모든 항목 통과).",
+                             en=f"{name} is at full score (every item passed).") + later).pick(lang))
+            click.echo(Text(ko="첫 연습 문제의 힌트를 다시 보여 드립니다:",
+                            en="Here is the first exercise's hint again:").pick(lang))
         nxt = first_unfinished({name: state[name]}, [name]) if name in state else None
         item = nxt[1] if nxt and nxt[1] else None
     name, exercise, shown, levels, text = find_hint(module, item, level=level, lang=lang)  # type: ignore[arg-type]
-    label = {"ko": "힌트", "en": "hint"}[lang]
+    label = Text(ko="힌트", en="hint").pick(lang)
     click.echo(f"{name} / {exercise} — {label} {shown}/{levels}")
     click.echo(text)
     if shown < levels:
-        more = {"ko": f"더 보려면: torchdojo hint {name} {exercise} --level {shown + 1}",
-                "en": f"more: torchdojo hint {name} {exercise} --level {shown + 1} --lang en"}[lang]
+        more = Text(ko=f"더 보려면: torchdojo hint {name} {exercise} --level {shown + 1}",
+                    en=f"more: torchdojo hint {name} {exercise} --level {shown + 1} --lang en").pick(lang)
         click.echo(more)
 
 
@@ -233,14 +233,15 @@ def watch(directory: Path | None, device: str, lang: str | None, artifacts_dir: 
             from .pictures import render
 
             for path in render(report.artifacts, artifacts_dir, lang=lang):
-                console.print(f"{ {'ko': '그림', 'en': 'picture'}[lang]}: {path}", markup=False, highlight=False)
+                word = Text(ko="그림", en="picture").pick(lang)
+                console.print(f"{word}: {path}", markup=False, highlight=False)
 
     try:
         run_watch(_exercises(directory), device=device, lang=lang, artifacts=artifacts_dir is not None,
                   on_report=show)
     except KeyboardInterrupt:
         pass
-    console.print({"ko": "watch를 마칩니다.", "en": "watch stopped."}[lang], markup=False, highlight=False)
+    console.print(Text(ko="watch를 마칩니다.", en="watch stopped.").pick(lang), markup=False, highlight=False)
 
 
 @main.command()

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import click
 
 from .errors import TorchdojoError
+from .i18n import Text
 
 
 def _lang_from_args(args: Sequence[str] | None) -> str:
@@ -31,8 +32,8 @@ def _lang_from_args(args: Sequence[str] | None) -> str:
     return default_lang()
 
 
-ERROR_WORD = {"ko": "오류", "en": "Error"}
-ABORTED = {"ko": "중단했습니다!", "en": "Aborted!"}
+ERROR_WORD = Text(ko="오류", en="Error")
+ABORTED = Text(ko="중단했습니다!", en="Aborted!")
 
 # Click's messages (click 8) and their Korean; the names and values inside stay as they are.
 _CLICK_KO: list[tuple[re.Pattern[str], str]] = [
@@ -78,7 +79,7 @@ def show_click_error(exc: click.ClickException, lang: str) -> None:
         if ctx.command.get_help_option(ctx) is not None:
             click.echo(f"도움말: '{ctx.command_path} {ctx.help_option_names[0]}'", err=True)
         click.echo("", err=True)
-    click.echo(f"{ERROR_WORD['ko']}: {click_message_ko(exc.format_message())}", err=True)
+    click.echo(f"{ERROR_WORD.ko}: {click_message_ko(exc.format_message())}", err=True)
 
 
 class LocalizedGroup(click.Group):
@@ -95,7 +96,7 @@ class LocalizedGroup(click.Group):
             show_click_error(exc, lang)
             sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt, EOFError):
-            click.echo(ABORTED.get(lang, ABORTED["en"]), err=True)
+            click.echo(ABORTED.pick(lang), err=True)
             sys.exit(1)
         # a command's return value is not an exit status (as in Click's standalone mode); ctx.exit(N) is
         sys.exit(value if isinstance(value, int) and not isinstance(value, bool) else 0)
@@ -114,7 +115,7 @@ def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except TorchdojoError as exc:
             lang = kwargs.get("lang") if kwargs.get("lang") in ("ko", "en") else _lang_from_args(None)
-            click.echo(f"{ERROR_WORD.get(lang, 'Error')}: {exc}", err=True)
+            click.echo(f"{ERROR_WORD.pick(lang)}: {exc}", err=True)
             sys.exit(2)
 
     return wrapper

@@ -18,14 +18,14 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from torchdojo.i18n import Lang
+from torchdojo.i18n import Lang, texts
 from torchdojo.quiz.model import LangText, Quiz
 from torchdojo.quiz.records import Report
 from torchdojo.quiz.session import QuizSession, ShownQuestion
 
 # --------------------------------------------------------------------------- messages
 
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES = texts({  # key -> i18n.Text
     "questions": {"ko": "{n}문제", "en": "{n} questions"},
     "seed": {"ko": "보기 섞기 시드: {seed} (같은 순서로 다시 풀려면 --seed {seed})", "en": "Shuffle seed: {seed} (replay the same order with --seed {seed})"},
     "no_shuffle": {"ko": "보기를 섞지 않습니다.", "en": "Choices are not shuffled."},
@@ -69,12 +69,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col_title": {"ko": "제목", "en": "Title"},
     "col_count": {"ko": "문제 수", "en": "Questions"},
     "col_file": {"ko": "파일", "en": "File"},
-}
+})
 
 
 def msg(key: str, lang: Lang, **kwargs: Any) -> str:
-    entry = MESSAGES[key]
-    return (entry.get(lang) or entry["ko"]).format(**kwargs)
+    return MESSAGES[key].pick(lang).format(**kwargs)
 
 
 def span(n: int) -> str:
