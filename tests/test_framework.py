@@ -105,6 +105,16 @@ def test_dev_check_of_this_course_without_grading():
     assert "FAIL" not in result.stdout
 
 
+@pytest.mark.slow
+def test_dev_check_of_this_course_grades_a_module_fully():
+    """The whole dev check (stub, reference, every mutant on the fixed cases and two seeds) on one
+    module of this course; the full course (348 checks, ~4.5 min) is the mutant tests' job."""
+    result = run("dev", "check", "--module", "01_tensors", cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "01_tensors: stub scores 0" in result.stdout and "01_tensors: reference full" in result.stdout
+    assert result.stdout.count("mutant 01_tensors:") >= 20 and "FAIL" not in result.stdout
+
+
 def test_dev_new_adds_a_module_that_dev_check_accepts(tmp_path):
     course = tmp_path / "c"
     assert run("new", str(course), cwd=tmp_path).returncode == 0
