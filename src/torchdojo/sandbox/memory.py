@@ -119,13 +119,18 @@ class TreeWatch:
         self.root = root
         self.uid = uid
         self.limit = limit + base
-        self.peak = 0
+        self.peak = 0  # the largest PSS sum measured (only measured once RSS passes the limit)
 
     def over(self) -> list[int] | None:
         """The tree's pids when it uses more than the limit, else None."""
         if not supported():
             return None
         pids = tree(self.root, self.uid)
+        # PSS <= RSS: while the plain resident sizes (cheap to read) stay within the limit, the
+        # proportional ones (smaps_rollup walks every mapping of a process) need not be summed
+        rough = sum(resident(pid) for pid in pids)
+        if rough <= self.limit:
+            return None
         used = usage(pids)
         self.peak = max(self.peak, used)
         return pids if used > self.limit else None

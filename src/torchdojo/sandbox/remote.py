@@ -291,12 +291,14 @@ class RemoteModule:
 
     def close(self) -> None:
         if self._session is not None:
-            self._close_session(self._session)
+            self._close_session(self._session, wait=False)
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
-    def _close_session(self, session: _Session, grace: float = 0.2) -> dict:
+    def _close_session(self, session: _Session, grace: float = 0.2, *, wait: bool = True) -> dict:
+        """End the session; with `wait`, how the worker ended (else the fork server reaps it
+        meanwhile: the worker flushes its output after every answer, so none is lost)."""
         info: dict = {}
         if session.alive:
             session.alive = False
@@ -309,7 +311,10 @@ class RemoteModule:
         except OSError:
             pass
         try:
-            info = self.zygote.reap(session.pid, grace)
+            if wait:
+                info = self.zygote.reap(session.pid, grace)
+            else:
+                self.zygote.release(session.pid, grace)
         except Exception:
             pass
         self._read_output()

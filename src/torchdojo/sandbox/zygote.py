@@ -105,6 +105,11 @@ class Zygote:
         """Wait for the worker (killing it and its group after `grace` seconds); how it ended."""
         return self._ask({"op": "wait", "pid": pid, "grace": grace})
 
+    def release(self, pid: int, grace: float = 0.2) -> None:
+        """Let the worker end by itself within `grace` seconds (else it and its group are killed),
+        without waiting for it: the fork server reaps it meanwhile."""
+        self._ask({"op": "release", "pid": pid, "grace": grace})
+
     def stop(self) -> None:
         if self._control is None:
             return

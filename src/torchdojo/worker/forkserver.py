@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import socket
 import time
@@ -109,7 +110,14 @@ def serve(control: socket.socket) -> None:
     subreaper = _become_subreaper()
     workers: set[int] = set()
     statuses: dict[int, dict] = {}
+    released: dict[int, float] = {}  # pid -> when it is killed if it has not ended by itself
     while True:
+        if released:
+            _reap_released(released, workers)
+            if subreaper:
+                _kill_orphans(workers)
+            if released and not _readable(control, min(released.values()) - time.monotonic()):
+                continue
         try:
             data, fds, _flags, _addr = socket.recv_fds(control, MAX_MESSAGE, 1)
         except (OSError, EOFError):
@@ -137,11 +145,18 @@ def serve(control: socket.socket) -> None:
             workers.add(pid)
             reply: Any = {"pid": pid}
         elif op == "wait":
+            released.pop(request["pid"], None)
             reply = _wait(request["pid"], request.get("grace", 0.2), statuses)
             workers.discard(request["pid"])
             if subreaper:
                 _kill_orphans(workers)
+        elif op == "release":  # the scorer is done with it and needs no status: end it meanwhile
+            if request["pid"] in workers:
+                released[request["pid"]] = time.monotonic() + request.get("grace", 0.2)
+            reply = {"ok": True}
         elif op == "exit":
+            for pid in released:
+                _end_group(pid)
             if subreaper:
                 _kill_orphans(set())
             return
@@ -150,6 +165,42 @@ def serve(control: socket.socket) -> None:
         for fd in fds if op != "spawn" else ():
             os.close(fd)
         control.sendall(pickle.dumps(reply))
+
+
+def _readable(control: socket.socket, timeout: float) -> bool:
+    try:
+        return bool(select.select([control], [], [], max(0.0, min(timeout, 0.05)))[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _end_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _reap_released(released: dict[int, float], workers: set[int]) -> None:
+    """Reap released workers that ended; kill (with their group) those past their grace."""
+    now = time.monotonic()
+    for pid, deadline in list(released.items()):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if not done and now >= deadline:
+            _end_group(pid)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            done = pid
+        if done:
+            _end_group(pid)  # whatever it left behind in its group goes too
+            del released[pid]
+            workers.discard(pid)
 
 
 def _wait(pid: int, grace: float, statuses: dict[int, dict]) -> dict:

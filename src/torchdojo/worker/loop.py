@@ -375,7 +375,16 @@ class Worker:
             except BaseException as exc:  # the student's exception, whatever it is
                 self.buffers = []
                 reply = describe_exception(exc, self.spec.scratch)
+            _flush_output()  # what the student printed is in the file before the answer leaves
             self.send(reply)
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # a student's replacement stream: its problem, not the answer's
+            pass
 
 
 def keep(value: Any) -> Any:
