@@ -70,6 +70,10 @@ def test_folder_without_exercises_is_a_clear_error(tmp_path):
     proc = run("check", str(tmp_path))
     assert proc.returncode == 2
     assert "holds no exercise files" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "01_tensors.py").write_text("")
+    proc = run("check", str(tmp_path))
+    assert proc.returncode == 2 and f"run torchdojo check {tmp_path / 'exercises'}" in proc.stderr
 
 
 def test_unknown_module_is_a_clear_error():

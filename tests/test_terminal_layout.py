@@ -5,6 +5,7 @@ torchdojo writes the text, class tables that never cut a name or a total."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -159,21 +160,31 @@ def test_csv_tells_a_missing_file_a_timeout_and_a_syntax_error_from_a_zero(tmp_p
                                                    "not_started", "full"]
 
 
-def test_grade_warns_about_files_one_folder_too_deep(tmp_path):
-    from torchdojo.grading.report import ItemResult, ModuleResult, SubmissionReport, class_csv
+@pytest.mark.slow
+def test_grade_grades_files_one_folder_too_deep_and_says_so(tmp_path):
+    from torchdojo.grading.report import class_csv
+    from torchdojo.grading.runner import grade
     from torchdojo.render import print_class
 
-    frank = tmp_path / "class" / "frank"
-    (frank / "exercises").mkdir(parents=True)
-    shutil.copyfile(ROOT / "exercises" / "01_tensors.py", frank / "exercises" / "01_tensors.py")
-    en = "file missing: 01_tensors.py"
-    rep = SubmissionReport(str(frank), [ModuleResult("01_tensors", [ItemResult("row_stats", 0, 3, "missing",
-                                                                               Text(en=en))])], student="frank")
+    root = tmp_path / "class"
+    (root / "frank" / "exercises").mkdir(parents=True)  # the whole exercises/ folder handed in
+    shutil.copyfile(ROOT / "reference" / "01_tensors.py", root / "frank" / "exercises" / "01_tensors.py")
+    (root / "gina" / "notes").mkdir(parents=True)  # her files at the top: the other folder is not looked at
+    shutil.copyfile(ROOT / "exercises" / "01_tensors.py", root / "gina" / "01_tensors.py")
+    shutil.copyfile(ROOT / "reference" / "01_tensors.py", root / "gina" / "notes" / "01_tensors.py")
+    (root / "hana" / "linked").mkdir(parents=True)
+    (root / "hana" / "deep").symlink_to(root / "frank" / "exercises")  # a link is never followed
+    reports = {r.student: r for r in grade(root, jobs=1, modules=["01_tensors"], device="cpu", seed=3, lang="en")}
+    assert reports["frank"].full and reports["frank"].submission == str(root / "frank")
+    assert reports["gina"].score == 0 and reports["hana"].score == 0
     out = io.StringIO()
-    print_class([rep], Console(file=out, force_terminal=False, width=80, highlight=False, soft_wrap=True),
-                ["01_tensors"], lang="en")
-    assert "frank: the exercise files are one folder too deep, in exercises/" in out.getvalue()
-    assert "one folder too deep" in class_csv([rep], ["01_tensors"])
+    print_class(list(reports.values()), Console(file=out, force_terminal=False, width=100, highlight=False,
+                                                soft_wrap=True), ["01_tensors"], lang="en")
+    assert "frank: the exercise files are one folder too deep, in exercises/, and were graded from there" in out.getvalue()
+    assert "gina: the exercise files" not in out.getvalue() and "hana: the exercise files" not in out.getvalue()
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(class_csv(list(reports.values()), ["01_tensors"])))}
+    assert "graded from there" in rows["frank"]["note"] and rows["frank"]["01_tensors:status"] == "full"
+    assert rows["gina"]["note"] == ""
 
 
 def test_korean_is_korean_in_list_and_click_errors(tmp_path):

@@ -56,8 +56,8 @@ LABELS = {
            "hint_cmd": "힌트: torchdojo hint {module}",
            "progress": "진행도: 항목 {passed}/{items}개 통과, {score}/{max}점",
            "regraded": "다시 채점", "overview": "전체", "save": "파일을 저장하면 다시 채점합니다 (Ctrl-C로 종료)",
-           "misplaced": "{student}: 연습 문제 파일이 한 단계 아래 {folder}/ 폴더에 있어 채점되지 않았습니다 "
-                        "(파일을 {student}/ 바로 아래로 옮기세요)",
+           "misplaced": "{student}: 연습 문제 파일이 한 단계 아래 {folder}/ 폴더에 있어 그 폴더에서 채점했습니다 "
+                        "(다음에는 {student}/ 바로 아래에 두세요)",
            "why": {"missing_file": "파일 없음", "syntax_error": "문법 오류", "import_error": "불러오기 오류",
                    "timeout": "시간 초과", "crash": "프로세스 종료", "link": "링크", "not_graded": "채점 안 됨",
                    "grader_error": "채점기 오류"},
@@ -72,8 +72,8 @@ LABELS = {
            "hint_cmd": "hint: torchdojo hint {module}",
            "progress": "progress: {passed}/{items} items passed, {score}/{max} points",
            "regraded": "re-graded", "overview": "all", "save": "save a file to re-grade (Ctrl-C to stop)",
-           "misplaced": "{student}: the exercise files are one folder too deep, in {folder}/, and were not "
-                        "graded (move them up into {student}/)",
+           "misplaced": "{student}: the exercise files are one folder too deep, in {folder}/, and were "
+                        "graded from there (next time put them in {student}/ itself)",
            "why": {"missing_file": "no file", "syntax_error": "syntax error", "import_error": "import error",
                    "timeout": "timeout", "crash": "process ended", "link": "link", "not_graded": "not graded",
                    "grader_error": "grader error"},

@@ -396,7 +396,7 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
     from ..sandbox.devices import resolve_device
     from ..sandbox.files import is_link
     from .report import submission_from_dict
-    from .runner import class_submissions, link_report
+    from .runner import class_submissions, graded_folder, link_report
 
     course = load_course()
     skipped = set(skip)
@@ -442,7 +442,8 @@ def grade_dask(root: Path, *, scheduler: str | None = None, workers: int | None 
         # One task group (key prefix) for the whole class: the scheduler then queues the tasks
         # itself and hands a worker only the task it runs (worker-saturation 1.0).
         for student, path in subs:
-            future = client.submit(grade_submission, student, submission_files(path, max_source), names,
+            files = submission_files(graded_folder(Path(path), course), max_source)
+            future = client.submit(grade_submission, student, files, names,
                                    {**options, "submission": str(path)}, key=(f"torchdojo-grade-{run}", student),
                                    retries=RETRIES, pure=False)
             pending[future.key] = (future, student, path)

@@ -292,24 +292,17 @@ def class_csv(submissions: Iterable[SubmissionReport], module_names: list[str],
     return buf.getvalue()
 
 
-def misplaced_files(submission: SubmissionReport, filenames: Iterable[str] | None = None) -> str | None:
-    """The subfolder that holds the exercise files when the submission's own folder holds none
-    (`frank/exercises/01_tensors.py`): its name relative to the submission, else None.
+def misplaced_folder(folder: Path | str, filenames: Iterable[str]) -> str | None:
+    """The subfolder that holds the exercise files when `folder` itself holds none
+    (`frank/exercises/01_tensors.py`): its name, else None.
 
-    Looks only at plain folders one level down, never through a link."""
+    Looks only at plain folders one level down (the first by name), never through a link."""
     import os
     import stat as _stat
     from pathlib import Path
 
-    if filenames is None:
-        try:
-            from ..course import load_course
-
-            filenames = [m.filename for m in load_course().modules]
-        except Exception:
-            return None
     names = set(filenames)
-    root = Path(submission.submission)
+    root = Path(folder)
     try:
         if _stat.S_ISLNK(os.lstat(root).st_mode) or any(os.path.lexists(root / n) for n in names):
             return None
@@ -325,12 +318,25 @@ def misplaced_files(submission: SubmissionReport, filenames: Iterable[str] | Non
     return None
 
 
+def misplaced_files(submission: SubmissionReport, filenames: Iterable[str] | None = None) -> str | None:
+    """`misplaced_folder` of a report's submission folder (its files were graded from there)."""
+    if filenames is None:
+        try:
+            from ..course import load_course
+
+            filenames = [m.filename for m in load_course().modules]
+        except Exception:
+            return None
+    return misplaced_folder(submission.submission, filenames)
+
+
 def misplaced_note(submission: SubmissionReport) -> str:
     folder = misplaced_files(submission)
     if folder is None:
         return ""
-    return (f"exercise files are in {safe_label(folder)}/, one folder too deep: not graded; move them up "
-            f"(파일이 한 단계 아래 {safe_label(folder)}/ 폴더에 있어 채점되지 않았습니다)")
+    return Text(ko=f"파일이 한 단계 아래 {safe_label(folder)}/ 폴더에 있어 그 폴더에서 채점했습니다. 다음에는 위로 옮겨 제출하세요",
+                en=f"exercise files were one folder too deep, in {safe_label(folder)}/: graded from there; "
+                   "hand them in at the top next time").both(" / ")
 
 
 def _number(value: Any) -> float:
@@ -366,5 +372,5 @@ def _text_of(item: dict[str, Any]) -> Text:
 
 __all__ = ["ItemResult", "ModuleResult", "SubmissionReport", "ClassReport", "to_json", "class_csv",
            "submission_from_dict", "SCHEMA", "STATUSES", "clean_text", "safe_label", "csv_cell", "csv_row",
-           "MESSAGE_CHARS", "REPORT_TEXT_CHARS", "module_status", "MODULE_STATUSES", "misplaced_files",
+           "MESSAGE_CHARS", "REPORT_TEXT_CHARS", "module_status", "MODULE_STATUSES", "misplaced_files", "misplaced_folder",
            "misplaced_note"]

@@ -26,7 +26,7 @@ from ..sandbox.limits import Limits
 from ..sandbox.zygote import Zygote
 from .aggregate import modules_from_outcomes
 from .context import GradingContext, RunRecord, make_data_root, reference_spent
-from .report import ItemResult, ModuleResult, SubmissionReport, safe_label
+from .report import ItemResult, ModuleResult, SubmissionReport, misplaced_folder, safe_label
 
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
 
@@ -240,6 +240,11 @@ def validate_submission(path: Path, course: Course) -> Path:
         raise UsageError(f"{shown}: not a folder (폴더가 아닙니다)")
     known = {m.filename for m in course.modules}
     if not any(_lstat_mode(path / name) is not None for name in known):
+        deeper = misplaced_folder(path, known)
+        if deeper:
+            inner = safe_label(str(path / deeper), 4096)
+            raise UsageError(f"{shown}: holds no exercise files, but {inner} does: run torchdojo check {inner} "
+                             f"(연습 문제 파일이 {inner}에 있습니다: torchdojo check {inner})")
         raise UsageError(f"{shown}: holds no exercise files such as {course.modules[0].filename} "
                          f"(연습 문제 파일이 없습니다)")
     return path
@@ -509,11 +514,10 @@ def grade_folders(subs: list[tuple[str, Path]], *, jobs: int | None = None, modu
     `hidden` folders (the class folder, the original files) are invisible to student code.
     `on_start(seed, device)` is called once both are settled, before the first submission.
     A folder that is a symbolic link is not graded: 0 points with the message that links are
-    not accepted. A submission whose grading process dies (or whose grading raises) twice gets
+    not accepted. A folder that holds no exercise file but one plain subfolder that does is
+    graded from that subfolder (`graded_folder`). A submission whose grading process dies (or whose grading raises) twice gets
     an error report; the run goes on.
     """
-    import tempfile
-
     course = load_course()
     modules = list(modules) if modules else None
     names = [course.module(m).name for m in modules] if modules else course.names
@@ -532,13 +536,33 @@ def grade_folders(subs: list[tuple[str, Path]], *, jobs: int | None = None, modu
                             lang=lang, device=device, seed=seed)
 
     work = []
+    moved: dict[str, str] = {}  # graded folder -> the student's folder, for the report
     for student, path in subs:
         if is_link(path):
             yield link_report(student, path, names, course=course, lang=lang, device=device, seed=seed)
         else:
-            work.append((student, str(path), modules, hidden))
+            graded = str(graded_folder(Path(path), course))
+            moved[graded] = str(path)
+            work.append((student, graded, modules, hidden))
     if not work:
         return
+    for report in _graded(work, jobs, modules, device, seed, lang, course, hidden, failed):
+        report.submission = moved.get(report.submission, report.submission)
+        yield report
+
+
+def graded_folder(path: Path, course: Course) -> Path:
+    """The folder graded for a submission: `path`, or, when `path` holds no exercise file, the
+    one plain subfolder that does (`frank/exercises/`; the report says so)."""
+    deeper = misplaced_folder(path, [m.filename for m in course.modules])
+    return path / deeper if deeper else path
+
+
+def _graded(work: list[tuple], jobs: int, modules: list[str] | None, device: str, seed: int, lang: str,
+            course: Course, hidden: list[str], failed: Callable[[tuple, str, str], SubmissionReport],
+            ) -> Iterator[SubmissionReport]:
+    import tempfile
+
     if jobs == 1 or len(work) <= 1:
         scorer = Scorer(device=device, seed=seed, lang=lang, course=course)
         try:
