@@ -56,12 +56,6 @@ class Module(BaseModel):
                 raise ValueError(f"visibility {v!r} is not one of {', '.join(VISIBILITIES)}")
         return value
 
-    def visibility_of(self, item: str) -> str:
-        """Gradescope visibility of `item`: its own entry, else its exercise's, else the module's."""
-        if isinstance(self.visibility, str):
-            return self.visibility
-        return self.visibility.get(item) or self.visibility.get(item.split(".", 1)[0]) or "visible"
-
     @field_validator("limits")
     @classmethod
     def _known_limits(cls, value: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from .course import load_course
 from .errors import UsageError
 from .i18n import Lang
 
-LEVELS = ("nudge", "idea", "near-code")
 
 
 def load_hints() -> dict[str, dict[str, list[dict[str, str]]]]:

@@ -21,7 +21,6 @@ from ..errors import UsageError
 from ..grading.report import SubmissionReport, clean_text, safe_label
 
 HIST_BINS = 5  # a module's histogram: share of its points in 0-20%, ..., 80-100%
-TOP_MESSAGES = 3
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.IGNORECASE)
 
@@ -75,10 +74,6 @@ class ItemStats:
     def causes(self) -> list[FailureGroup]:
         """The failure groups of attempted work (not the stubs and missing files), most common first."""
         return [g for g in self.failures if g.status not in ("missing", "module")]
-
-    def top_failure_share(self) -> float:
-        return self.failures[0].count / self.failed if self.failures and self.failed else 0.0
-
 
 @dataclass
 class ModuleStats:
@@ -176,11 +171,6 @@ class ClassOverview:
             if m.name == name:
                 return m
         raise KeyError(name)
-
-    def hardest(self, count: int = 5) -> list[ItemStats]:
-        """The items most students fail (ties: more points first)."""
-        items = [i for m in self.modules for i in m.items if i.failed]
-        return sorted(items, key=lambda i: (-i.failed, -i.max_score, i.module, i.name))[:count]
 
     def common_causes(self, count: int = 8) -> list[tuple[ItemStats, FailureGroup]]:
         """The largest failure groups of attempted work across the class, e.g. (predict, "ran in

@@ -11,7 +11,6 @@ Generic probes (in-place changes, gradients through a kept result, one gradient 
 - `requires_grad_flags(model)`: `[(name, requires_grad), ...]` of every parameter (also a claim:
   it only takes points away); `records_and_flags(token, model)`: both in one round trip.
 - `flags_and_step(model, x, factor, lr)`: the flags, then `probes.gd_step` (the outcome).
-- `leaf_requiring_grad(x)` / `with_graph(x)`: kept for older graders; see `probes.leaf`/`scaled`.
 """
 
 from __future__ import annotations
@@ -52,13 +51,3 @@ def flags_and_step(model: nn.Module, x: torch.Tensor, factor: float, lr: float) 
 
     flags = requires_grad_flags(model)
     return flags, gd_step(model, x, factor, lr)
-
-
-def leaf_requiring_grad(x: torch.Tensor) -> torch.Tensor:
-    """A leaf copy of `x` with `requires_grad=True` (made where the student's code runs)."""
-    return x.detach().clone().requires_grad_(True)
-
-
-def with_graph(x: torch.Tensor) -> torch.Tensor:
-    """A non-leaf tensor equal to `x` that is part of a graph (it has a grad_fn)."""
-    return leaf_requiring_grad(x) * 1.0

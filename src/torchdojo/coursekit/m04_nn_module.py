@@ -36,17 +36,6 @@ def describe_mlp(model: Any) -> dict:
     return info
 
 
-def load_mlp_weights(model: torch.nn.Module, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
-                     b2: torch.Tensor) -> None:
-    """Copy known weights into `model.fc1` and `model.fc2`, then move the model to their device."""
-    with torch.no_grad():
-        model.fc1.weight.copy_(w1)
-        model.fc1.bias.copy_(b1)
-        model.fc2.weight.copy_(w2)
-        model.fc2.bias.copy_(b2)
-    model.to(w1.device)
-
-
 def _registry(model: Any) -> list:
     """Every parameter in nn.Module's own registries (`_parameters` of the module and of its
     submodules, read from the instances' __dict__), each once: what `state_dict()`, `.to()` and a

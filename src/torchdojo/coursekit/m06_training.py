@@ -22,8 +22,6 @@ the student's source; the two together are a deterrent, not a proof.
 `run_variant` (reference's worker only) replays known mistakes, so a failure message can name
 the cause.
 
-`make_rig`, `rig_parts`, `rig_params` and `rig_has_grads` stay for graders that build a rig
-themselves.
 """
 
 from __future__ import annotations
@@ -64,7 +62,6 @@ class ProbeNet(nn.Module):
         return self.fc2(self.drop(torch.relu(self.fc1(x))))
 
 
-RecordingNet = ProbeNet  # the former name
 
 
 class _RecordingLoss(nn.CrossEntropyLoss):
@@ -121,15 +118,6 @@ class Rig:
         torch.manual_seed(self.seed + 1)
         self.train_gen.manual_seed(self.seed + 2)
         self.val_gen.manual_seed(self.seed + 3)
-
-
-def make_rig(x_train, y_train, x_val, y_val, **kwargs) -> Rig:  # type: ignore[no-untyped-def]
-    return Rig(x_train, y_train, x_val, y_val, **kwargs)
-
-
-def rig_parts(rig: Rig) -> tuple:
-    """(model, train_loader, val_loader, loss_fn, optimizer, scheduler)."""
-    return rig.model, rig.train_loader, rig.val_loader, rig.loss_fn, rig.optimizer, rig.scheduler
 
 
 def rig_params(rig: Rig) -> list[torch.Tensor]:

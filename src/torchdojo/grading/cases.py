@@ -35,10 +35,6 @@ def fixed_generator(tag: int = 0) -> Any:
     return torch.Generator().manual_seed(FIXED_SEED + tag)
 
 
-def is_fixed_only() -> bool:
-    return _FIXED_ONLY
-
-
 @contextmanager
 def fixed_cases_only(enabled: bool = True) -> Iterator[None]:
     """Within the block, `cases` yields only the fixed cases (the scorer sets this per run)."""

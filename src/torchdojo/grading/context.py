@@ -124,16 +124,6 @@ class GradingContext:
         digest = hashlib.sha256(f"{self.seed}:{nodeid}".encode()).digest()
         return int.from_bytes(digest[:6], "big")
 
-    def close_references(self) -> None:
-        for remote in self.reference_modules.values():
-            remote.close()
-        self.reference_modules.clear()
-        self.remove_data()
-        if self.data_root:
-            import shutil
-
-            shutil.rmtree(self.data_root, ignore_errors=True)
-
     def remove_data(self) -> None:
         """Drop this submission's data folders (the root stays: live workers see it)."""
         import shutil

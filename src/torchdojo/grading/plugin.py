@@ -57,11 +57,6 @@ def marker_of(item: pytest.Item) -> tuple[str, float | None]:
     return name, None if points is None else float(points)
 
 
-def item_of(item: pytest.Item) -> tuple[str, float]:
-    name, points = marker_of(item)
-    return name, 1.0 if points is None else points
-
-
 def points_per_test(module: Any, tests: list[tuple[str, str, float | None]]) -> tuple[dict[str, float], str | None]:
     """Each test function's points, from the manifest's items; or why grader and manifest disagree.
 

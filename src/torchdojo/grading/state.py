@@ -27,7 +27,6 @@ from ..sandbox.files import UnsafeFile, is_link, read_regular_file
 from .report import ModuleResult, SubmissionReport, submission_from_dict
 
 LEGACY_STATE = Path(".torchdojo") / "state.json"  # where versions before issue 16 kept it
-STATE = LEGACY_STATE  # kept for callers that named it
 STATE_BYTES = 8 * 1024 * 1024  # far above any real state file (messages are capped)
 STATE_ENV = "TORCHDOJO_STATE_DIR"  # a folder for progress files (tests, read-only course roots)
 
@@ -59,16 +58,6 @@ def state_dirs() -> list[Path]:
         pass
     places.append(_user_state_dir())
     return places
-
-
-def state_path(submission: Path) -> Path:
-    """The progress file of `submission` (where it is, or where it would be written first)."""
-    key = _key(Path(submission))
-    dirs = state_dirs()
-    for folder in dirs:
-        if (folder / key).is_file():
-            return folder / key
-    return dirs[0] / key
 
 
 def legacy_state_path(submission: Path) -> Path:

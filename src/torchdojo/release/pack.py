@@ -95,10 +95,6 @@ def read_meta(pack: Path) -> dict:
     return dict(_read_payload(pack).get("meta") or {})
 
 
-def pack_names(pack: Path) -> list[str]:
-    return sorted(_read_payload(pack)["files"])
-
-
 def _unpack_into(pack: Path, dest: Path) -> None:
     payload = _read_payload(pack)
     for name, encoded in payload["files"].items():
