@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ..course import Course, load_course
 from ..i18n import Text
 from ..sandbox.limits import Limits
@@ -131,3 +133,9 @@ class GradingContext:
         for path in self._data_dirs:
             shutil.rmtree(path, ignore_errors=True)
         self._data_dirs.clear()
+
+
+# where a grading run's configuration and record travel inside pytest (set by the Scorer's run,
+# or by the plugin itself when a grader is run by hand)
+CONTEXT = pytest.StashKey[GradingContext]()
+RECORD = pytest.StashKey[RunRecord]()

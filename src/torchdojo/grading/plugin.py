@@ -18,13 +18,11 @@ import pytest
 
 from ..sandbox.remote import ReferenceProblem, RemoteModule, StudentError, WorkerProblem
 from .checks import GradeFailure
-from .context import GradingContext, RunRecord, TestOutcome
+from .context import CONTEXT, RECORD, GradingContext, RunRecord, TestOutcome
 from ..errors import TorchdojoError
 from ..i18n import Text
 from .source import StudentSource
 
-CONTEXT = pytest.StashKey[GradingContext]()
-RECORD = pytest.StashKey[RunRecord]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -40,7 +40,7 @@ class _ContextPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config) -> None:
-        from .plugin import CONTEXT, RECORD
+        from .context import CONTEXT, RECORD
 
         config.stash[CONTEXT] = self.ctx
         config.stash[RECORD] = self.record
