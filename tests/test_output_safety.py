@@ -95,8 +95,10 @@ def test_report_strings_hold_no_control_characters_or_lone_surrogates():
     assert safe_label("bob\udcff\n") == "bob\\xff\\x0a"
     assert clean_text("fine, 좋아요") == "fine, 좋아요"
     item.text.en.encode("utf-8")
-    item.text = {"en": "a dict is not a message"}  # only a Text is kept
+    item.text = {"en": "a dict is not a message"}  # only a Text (or a plain string) is kept
     assert not item.text
+    item.text = "plain\x1b[1m"
+    assert item.text == Text.same("plain[1m")
 
 
 def test_a_report_of_huge_messages_is_capped_as_a_whole():

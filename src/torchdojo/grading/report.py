@@ -101,6 +101,8 @@ class ItemResult:
 
     def __setattr__(self, key: str, value: Any) -> None:
         if key == "text":
+            if isinstance(value, str):
+                value = Text.same(value)
             value = (value if isinstance(value, Text) else Text()).map(clean_text)
         elif key in ("name", "status"):
             value = safe_label(value)
