@@ -71,10 +71,10 @@ def _input_changed(label, label_ko, name):
         if err.kind != "exception":
             raise
         fail(en=f"{label}: after your function returned, the grader could not change {name} in place "
-             f"({err.type_name}): your function changed {name} itself (its shape or its memory). Leave {name} as "
-             "it is and return a tensor that shares its memory",
+                f"({err.type_name}): your function changed {name} itself (its shape or its memory). Leave {name} as "
+                "it is and return a tensor that shares its memory",
              ko=f"{label_ko}: 함수가 끝난 뒤 채점기가 {name}을(를) 제자리에서 바꾸지 못했습니다 ({err.type_name}): 함수가 "
-             f"{name} 자체(모양이나 메모리)를 바꿨습니다. {name}은(는) 그대로 두고 그 메모리를 공유하는 텐서를 돌려주세요")
+                f"{name} 자체(모양이나 메모리)를 바꿨습니다. {name}은(는) 그대로 두고 그 메모리를 공유하는 텐서를 돌려주세요")
 
 
 # -- row_stats ------------------------------------------------------------------------------
@@ -114,9 +114,9 @@ def test_row_stats(student, reference, rng):
                      ko=f"{label_ko}, {ko}: 열마다 하나씩 {x.shape[1]}개가 나왔습니다. dim=1로 줄여서 행마다 하나씩 구하세요")
             if en.startswith("row_stds") and isinstance(g, torch.Tensor) and _same(g, x.std(dim=1, unbiased=False)):
                 fail(en=f"{label}, {en}: this is the population std (divides by M); torch's default x.std(dim=1) "
-                     "is unbiased (divides by M - 1)",
+                        "is unbiased (divides by M - 1)",
                      ko=f"{label_ko}, {ko}: 모표준편차(M으로 나눔)입니다. 파이토치 기본값 x.std(dim=1)은 불편 표준편차"
-                     "(M - 1로 나눔)입니다")
+                        "(M - 1로 나눔)입니다")
             _expect(g, e, en=f"{label}, {en}", ko=f"{label_ko}, {ko}")
 
 
@@ -169,7 +169,7 @@ def _explain_view(label, label_ko):
             where = f" (line {err.where[-1]['line']})" if err.where else ""
             where_ko = f" ({err.where[-1]['line']}번째 줄)" if err.where else ""
             fail(en=f"{label}: your code raised RuntimeError from view(){where} on an input that is not "
-                 f"contiguous. {VIEW_EN}",
+                    f"contiguous. {VIEW_EN}",
                  ko=f"{label_ko}: 연속적이지 않은 입력에서 view()가 RuntimeError를 냈습니다{where_ko}. {VIEW_KO}")
         raise
 
@@ -190,9 +190,9 @@ def test_flatten_images(student, reference, rng):
         expected = reference.flatten_images(x)
         if isinstance(got, torch.Tensor) and shape[0] == 1 and got.dim() < 2:
             fail(en=f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: the batch dimension "
-                 "was dropped. Keep it even when B == 1 (do not squeeze)",
+                    "was dropped. Keep it even when B == 1 (do not squeeze)",
                  ko=f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: 배치 차원이 "
-                 "사라졌습니다. B == 1이어도 배치 차원을 지키세요 (squeeze 금지)")
+                    "사라졌습니다. B == 1이어도 배치 차원을 지키세요 (squeeze 금지)")
         _expect(got, expected, en=label, ko=label_ko)
 
 
@@ -223,12 +223,12 @@ def test_flatten_images_returns_view(student, reference, rng):
         expected_now = reference.flatten_images(x + delta)
         if _same(got, expected_then):
             fail(en=f"{label}: the result is a copy. After the call the grader changed x in place, and a view "
-                 "would show that change; yours did not. For a contiguous x return a view: "
-                 "x.view(x.shape[0], -1) or x.reshape(x.shape[0], -1) (clone() and contiguous() after a copy do "
-                 "not share memory)",
+                    "would show that change; yours did not. For a contiguous x return a view: "
+                    "x.view(x.shape[0], -1) or x.reshape(x.shape[0], -1) (clone() and contiguous() after a copy do "
+                    "not share memory)",
                  ko=f"{label_ko}: 결과가 복사본입니다. 함수가 끝난 뒤 채점기가 x를 제자리에서 바꿨는데, 뷰라면 그 변화가 "
-                 "결과에도 보여야 합니다. 연속적인 x에는 뷰를 돌려주세요: x.view(x.shape[0], -1)이나 "
-                 "x.reshape(x.shape[0], -1) (clone() 등으로 만든 복사본은 메모리를 공유하지 않습니다)")
+                    "결과에도 보여야 합니다. 연속적인 x에는 뷰를 돌려주세요: x.view(x.shape[0], -1)이나 "
+                    "x.reshape(x.shape[0], -1) (clone() 등으로 만든 복사본은 메모리를 공유하지 않습니다)")
         _expect(got, expected_now, en=f"{label}: the result after x was changed in place (it must follow x)",
                 ko=f"{label_ko}: x를 제자리에서 바꾼 뒤의 결과 (x를 따라 바뀌어야 합니다)")
 
@@ -263,16 +263,16 @@ def test_split_and_stack(student, reference, rng):
         k = len(x) // n
         if isinstance(got, torch.Tensor) and n != k and _same(got, x.reshape(k, n, *x.shape[1:])):
             fail(en=f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: that is {k} chunks of "
-                 f"{n} rows. split(x, size) takes the size of each chunk: use torch.split(x, len(x) // n) or "
-                 "torch.chunk(x, n), then stack on dim 0",
+                    f"{n} rows. split(x, size) takes the size of each chunk: use torch.split(x, len(x) // n) or "
+                    "torch.chunk(x, n), then stack on dim 0",
                  ko=f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: {n}행짜리 조각 "
-                 f"{k}개입니다. split(x, size)의 인자는 조각 하나의 크기입니다: torch.split(x, len(x) // n)이나 "
-                 "torch.chunk(x, n)을 쓴 뒤 0번 차원으로 쌓으세요")
+                    f"{k}개입니다. split(x, size)의 인자는 조각 하나의 크기입니다: torch.split(x, len(x) // n)이나 "
+                    "torch.chunk(x, n)을 쓴 뒤 0번 차원으로 쌓으세요")
         if isinstance(got, torch.Tensor) and n > 1 and k > 1 and _same(got, expected.transpose(0, 1)):
             fail(en=f"{label}: expected shape {list(expected.shape)}, got {list(got.shape)}: the chunks were stacked "
-                 "on dim 1. Stack them on a new dim 0: torch.stack(chunks) (dim=0 is the default)",
+                    "on dim 1. Stack them on a new dim 0: torch.stack(chunks) (dim=0 is the default)",
                  ko=f"{label_ko}: 모양이 {list(expected.shape)}이어야 하는데 {list(got.shape)}입니다: 조각을 1번 차원으로 "
-                 "쌓았습니다. 새 0번 차원으로 쌓으세요: torch.stack(chunks) (기본값이 dim=0)")
+                    "쌓았습니다. 새 0번 차원으로 쌓으세요: torch.stack(chunks) (기본값이 dim=0)")
         _expect(got, expected, en=label, ko=label_ko)
 
 
@@ -320,10 +320,10 @@ def test_pairwise_sum(student, reference, source, rng):
     if lines:
         where = ", ".join(str(n) for n in sorted(set(lines)))
         fail(en=f"pairwise_sum: the values are right, but it uses a Python loop (line {where}; for, while, a "
-             "comprehension or map, also in a helper it calls). The exercise is broadcasting without loops: "
-             "col[:, None] + row[None, :]",
+                "comprehension or map, also in a helper it calls). The exercise is broadcasting without loops: "
+                "col[:, None] + row[None, :]",
              ko=f"pairwise_sum: 값은 맞지만 파이썬 반복문을 씁니다 ({where}번째 줄: for, while, 컴프리헨션이나 map, 호출하는 "
-             "보조 함수 안도 포함). 이 문제는 반복문 없이 브로드캐스팅으로 푸는 것입니다: col[:, None] + row[None, :]")
+                "보조 함수 안도 포함). 이 문제는 반복문 없이 브로드캐스팅으로 푸는 것입니다: col[:, None] + row[None, :]")
 
 
 # -- matmul_and_elementwise -----------------------------------------------------------------
@@ -351,9 +351,9 @@ def test_matmul_and_elementwise(student, reference, rng):
             expect_sequence(got, 2, f"matmul_and_elementwise(a, b) for {shapes}")
         if (_same(got[0], expected[1]) and _same(got[1], expected[0])) and not _same(got[0], expected[0]):
             fail(en=f"matmul_and_elementwise(a, b) for {shapes}: the two results are swapped: the first is a * b "
-                 "(element-wise) and the second a @ b (matrix product). Return (a @ b, a * b) in that order",
+                    "(element-wise) and the second a @ b (matrix product). Return (a @ b, a * b) in that order",
                  ko=f"matmul_and_elementwise(a, b) ({shapes_ko}): 두 결과의 순서가 바뀌었습니다: 첫 번째가 요소별 곱 "
-                 "a * b이고 두 번째가 행렬 곱 a @ b입니다. (a @ b, a * b) 순서로 돌려주세요")
+                    "a * b이고 두 번째가 행렬 곱 a @ b입니다. (a @ b, a * b) 순서로 돌려주세요")
         _expect(got[0], expected[0], en=f"matmul_and_elementwise(a, b) for {shapes}: first result (a @ b, matrix product)",
                 ko=f"matmul_and_elementwise(a, b) ({shapes_ko}): 첫 번째 결과(행렬 곱 a @ b)")
         _expect(got[1], expected[1],
@@ -394,10 +394,10 @@ def test_numpy_view(student, reference, rng):
                                _what="changing the array in place after numpy_view returned")
         if _same(got, first):
             fail(en=f"{label}: the tensor does not share memory with the array: after the call the grader changed "
-                 "the array in place, and the tensor stayed as it was. torch.tensor(arr) (and np.array copies) make "
-                 "a copy; torch.from_numpy(arr) or torch.as_tensor(arr) share the memory",
+                    "the array in place, and the tensor stayed as it was. torch.tensor(arr) (and np.array copies) make "
+                    "a copy; torch.from_numpy(arr) or torch.as_tensor(arr) share the memory",
                  ko=f"{label_ko}: 텐서가 배열과 메모리를 공유하지 않습니다: 함수가 끝난 뒤 채점기가 배열을 제자리에서 "
-                 "바꿨는데 텐서는 그대로였습니다. torch.tensor(arr)는 복사본을 만들고, torch.from_numpy(arr)나 "
-                 "torch.as_tensor(arr)는 메모리를 공유합니다")
+                    "바꿨는데 텐서는 그대로였습니다. torch.tensor(arr)는 복사본을 만들고, torch.from_numpy(arr)나 "
+                    "torch.as_tensor(arr)는 메모리를 공유합니다")
         _expect(got, reference.numpy_view(np.asarray(arr + delta.numpy())), en=f"{label}: the tensor after the array was changed",
                 ko=f"{label_ko}: 배열을 바꾼 뒤의 텐서")

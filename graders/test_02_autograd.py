@@ -98,7 +98,7 @@ def _explain_scalar_backward(name, name_ko):
             line = err.where[-1]["line"] if err.where else None
             fail(en=f"{name}: backward() was called on a tensor with more than one value"
                  + (f" (line {line})" if line else "") + ". The loss must be a single number: add .sum() before "
-                 ".backward()",
+                    ".backward()",
                  ko=f"{name_ko}: 값이 여러 개인 텐서에서 backward()를 호출했습니다" + (f" ({line}번째 줄)" if line else "")
                  + ". 손실은 숫자 하나여야 합니다: .backward() 전에 .sum()을 붙이세요")
         raise
@@ -150,11 +150,11 @@ def test_quadratic_grads(student, reference, source, rng):
            ko="quadratic_grads: \"backward()로 계산\" 규칙을 확인하려고 했지만 파일을 읽지 못했습니다")
     if not source.calls("quadratic_grads", GRAD_CALLS):
         fail(en="quadratic_grads: the values are right, but your code never calls backward(): the gradients were "
-             "typed in by hand (e.g. 18 * w). The exercise is to let autograd compute them: make leaf copies that "
-             "require grad, build l and call l.backward()",
+                "typed in by hand (e.g. 18 * w). The exercise is to let autograd compute them: make leaf copies that "
+                "require grad, build l and call l.backward()",
              ko="quadratic_grads: 값은 맞지만 코드가 backward()를 호출하지 않습니다: 기울기를 손으로 계산해 넣었습니다 "
-             "(예: 18 * w). 이 문제는 자동 미분으로 구하는 것입니다: 기울기를 추적하는 잎 텐서 복사본을 만들고 l을 "
-             "계산한 뒤 l.backward()를 호출하세요")
+                "(예: 18 * w). 이 문제는 자동 미분으로 구하는 것입니다: 기울기를 추적하는 잎 텐서 복사본을 만들고 l을 "
+                "계산한 뒤 l.backward()를 호출하세요")
 
 
 @pytest.mark.points(1, item="quadratic_grads.inputs")
@@ -175,9 +175,9 @@ def test_quadratic_grads_leaves_inputs(student, rng):
             meta = meta_of(after)
             ensure(meta is None or not meta.requires_grad,
                    en=f"quadratic_grads changed its input {name}: it now requires grad. Do not call "
-                   f"{name}.requires_grad_() on the input; work on a copy: {name}.detach().clone().requires_grad_(True)",
+                      f"{name}.requires_grad_() on the input; work on a copy: {name}.detach().clone().requires_grad_(True)",
                    ko=f"quadratic_grads가 입력 {name}을(를) 바꿨습니다: 이제 requires_grad가 켜져 있습니다. 입력에 "
-                   f"{name}.requires_grad_()를 호출하지 말고 복사본을 쓰세요: {name}.detach().clone().requires_grad_(True)")
+                      f"{name}.requires_grad_()를 호출하지 말고 복사본을 쓰세요: {name}.detach().clone().requires_grad_(True)")
 
 
 # -- intermediate_grad ----------------------------------------------------------------------
@@ -202,14 +202,14 @@ def test_intermediate_grad(student, reference, rng):
         expected = reference.intermediate_grad(a, b)
         if got is None:
             fail(en=f"{label} returned None: c is not a leaf, so c.grad stays None unless you call "
-                 "c.retain_grad() before loss.backward()",
+                    "c.retain_grad() before loss.backward()",
                  ko=f"{label_ko}가 None을 돌려주었습니다: c는 잎(leaf) 텐서가 아니라서 loss.backward() 전에 "
-                 "c.retain_grad()를 호출하지 않으면 c.grad가 None으로 남습니다")
+                    "c.retain_grad()를 호출하지 않으면 c.grad가 None으로 남습니다")
         if (_close(got, 2 * a * b * b) or _close(got, 2 * a * a * b)) and not _close(got, expected):
             fail(en=f"{label} returned dloss/da (or dloss/db), the gradient of a leaf; return dloss/dc, "
-                 "c.grad after c.retain_grad()",
+                    "c.grad after c.retain_grad()",
                  ko=f"{label_ko}가 잎 텐서의 기울기 dloss/da(또는 dloss/db)를 돌려주었습니다. "
-                 "c.retain_grad() 후의 c.grad, 즉 dloss/dc를 돌려주세요")
+                    "c.retain_grad() 후의 c.grad, 즉 dloss/dc를 돌려주세요")
         _expect(got, expected, en=f"{label} (dloss/dc)", ko=f"{label_ko} (dloss/dc)")
 
 
@@ -234,17 +234,17 @@ def test_accumulated_grads(student, reference, rng):
         accumulated, after_zero = got
         if _close(accumulated, 2 * x) and _close(after_zero, 2 * x):
             fail(en=f"{label}: the first result is 2x, not 2x * {times}. Call backward() {times} times without "
-                 "zeroing in between, then take a copy (x.grad.clone()): x.grad is one tensor that later backward() "
-                 "calls and zero_() change in place",
+                    "zeroing in between, then take a copy (x.grad.clone()): x.grad is one tensor that later backward() "
+                    "calls and zero_() change in place",
                  ko=f"{label_ko}: 첫 번째 결과가 2x * {times}가 아니라 2x입니다. 초기화 없이 backward()를 {times}번 "
-                 "호출한 뒤 복사본(x.grad.clone())을 만드세요. x.grad는 이후의 backward()와 zero_()가 제자리에서 바꾸는 "
-                 "같은 텐서입니다")
+                    "호출한 뒤 복사본(x.grad.clone())을 만드세요. x.grad는 이후의 backward()와 zero_()가 제자리에서 바꾸는 "
+                    "같은 텐서입니다")
         with _hint(en=f"backward() adds to x.grad: after {times} calls without zeroing it holds 2x * {times}",
                    ko=f"backward()는 x.grad에 더합니다: 초기화 없이 {times}번 호출하면 2x * {times}가 됩니다"):
             _expect(accumulated, expected[0], en=f"{label}: accumulated (x.grad after {times} backward() calls)",
                     ko=f"{label_ko}: 누적된 기울기 accumulated (backward() {times}번 뒤의 x.grad)")
         with _hint(en="zero the gradient (x.grad.zero_() or x.grad = None) before the last backward(): gradients "
-                   "accumulate",
+                      "accumulate",
                    ko="마지막 backward() 전에 기울기를 초기화하세요 (x.grad.zero_() 또는 x.grad = None): 기울기는 누적됩니다"):
             _expect(after_zero, expected[1], en=f"{label}: after_zero (x.grad after zeroing and one more backward())",
                     ko=f"{label_ko}: 초기화 뒤의 기울기 after_zero (초기화하고 backward()를 한 번 더 한 뒤의 x.grad)")
@@ -290,9 +290,9 @@ def test_detached(student, rng):
         meta = meta_of(first)
         if to_leaf is not None:
             fail(en=f"{label}: the result is still part of x's graph: a backward() through it reached x. "
-                 "x.detach() cuts the result off the graph; clone() keeps it in",
+                    "x.detach() cuts the result off the graph; clone() keeps it in",
                  ko=f"{label_ko}: 결과가 아직 x의 계산 그래프에 붙어 있습니다: 결과에서 backward()를 하면 x까지 "
-                 "기울기가 흐릅니다. x.detach()는 그래프에서 분리하지만 clone()은 그렇지 않습니다")
+                    "기울기가 흐릅니다. x.detach()는 그래프에서 분리하지만 clone()은 그렇지 않습니다")
         if to_result is not None or (meta is not None and (meta.requires_grad or meta.grad_fn is not None)):
             fail(en=f"{label}: the result still requires grad; return x.detach(), which does not",
                  ko=f"{label_ko}: 결과가 아직 requires_grad입니다. requires_grad가 꺼진 x.detach()를 돌려주세요")
@@ -305,24 +305,24 @@ def test_detached(student, rng):
             if err.kind != "exception":
                 raise
             fail(en=f"{label}: after your function returned, the grader could not change x in place ({err.type_name}): "
-                 "your function changed x itself (its shape or its memory). Leave x as it is: x.detach() returns "
-                 "a new tensor that shares x's memory",
+                    "your function changed x itself (its shape or its memory). Leave x as it is: x.detach() returns "
+                    "a new tensor that shares x's memory",
                  ko=f"{label_ko}: 함수가 끝난 뒤 채점기가 x를 제자리에서 바꾸지 못했습니다 ({err.type_name}): 함수가 x 자체"
-                 "(모양이나 메모리)를 바꿨습니다. x는 그대로 두세요: x.detach()는 x의 메모리를 공유하는 새 텐서를 돌려줍니다")
+                    "(모양이나 메모리)를 바꿨습니다. x는 그대로 두세요: x.detach()는 x의 메모리를 공유하는 새 텐서를 돌려줍니다")
         if _close(got, x):
             fail(en=f"{label}: the result does not share memory with x: after the call the grader changed x in "
-                 "place and the result stayed as it was. x.detach() shares the storage; clone() and "
-                 "torch.tensor(x) copy it",
+                    "place and the result stayed as it was. x.detach() shares the storage; clone() and "
+                    "torch.tensor(x) copy it",
                  ko=f"{label_ko}: 결과가 x와 메모리를 공유하지 않습니다: 함수가 끝난 뒤 채점기가 x를 제자리에서 바꿨는데 "
-                 "결과는 그대로였습니다. x.detach()는 저장 공간을 공유하고, clone()과 torch.tensor(x)는 복사합니다")
+                    "결과는 그대로였습니다. x.detach()는 저장 공간을 공유하고, clone()과 torch.tensor(x)는 복사합니다")
         _expect(got, x + delta, en=f"{label}: the result after x was changed in place (it must follow x)",
                 ko=f"{label_ko}: x를 제자리에서 바꾼 뒤의 결과 (x를 따라 바뀌어야 합니다)")
         after = meta_of(x_after)
         ensure(after is None or after.requires_grad,
                en=f"{label}: detached(x) changed x itself: x no longer requires grad. Do not call "
-               "x.requires_grad_(False) or x.detach_(); x.detach() returns a new tensor and leaves x as it was",
+                  "x.requires_grad_(False) or x.detach_(); x.detach() returns a new tensor and leaves x as it was",
                ko=f"{label_ko}: detached(x)가 x 자체를 바꿨습니다: x의 requires_grad가 꺼졌습니다. "
-               "x.requires_grad_(False)나 x.detach_()를 쓰지 마세요. x.detach()는 x를 그대로 두고 새 텐서를 돌려줍니다")
+                  "x.requires_grad_(False)나 x.detach_()를 쓰지 마세요. x.detach()는 x를 그대로 두고 새 텐서를 돌려줍니다")
 
 
 # -- predict --------------------------------------------------------------------------------
@@ -372,9 +372,9 @@ def _explain_training_mode(label, label_ko):
     except StudentError as err:
         if err.is_a("ValueError") and "Expected more than 1 value per channel when training" in err.raw_message:
             fail(en=f"{label}: the model ran in training mode, where BatchNorm needs more than one sample; call "
-                 "model.eval() before model(x)",
+                    "model.eval() before model(x)",
                  ko=f"{label_ko}: 모델이 학습 모드로 실행되어 BatchNorm에 샘플이 하나뿐이라 실패했습니다. model(x) 전에 "
-                 "model.eval()을 호출하세요")
+                    "model.eval()을 호출하세요")
         raise
 
 
@@ -391,11 +391,11 @@ def test_predict(student, reference, rng):
         _tensor(got, label, label_ko)
         if any(training for _, training in _records(student, token, label, label_ko)) and not _close(got, expected):
             fail(en=f"{label}: the model ran in training mode, so Dropout was still on (the output is random) and "
-                 "BatchNorm used the batch's statistics; call model.eval() before model(x)",
+                    "BatchNorm used the batch's statistics; call model.eval() before model(x)",
                  ko=f"{label_ko}: 모델이 학습 모드로 실행되어 Dropout이 켜져 있고(결과가 무작위) BatchNorm이 배치의 통계를 "
-                 "썼습니다. model(x) 전에 model.eval()을 호출하세요")
+                    "썼습니다. model(x) 전에 model.eval()을 호출하세요")
         with _hint(en="inference runs the model in evaluation mode (model.eval(): Dropout off, BatchNorm with its "
-                   "running statistics)",
+                      "running statistics)",
                    ko="추론은 평가 모드로 합니다 (model.eval(): Dropout 꺼짐, BatchNorm은 저장된 통계 사용)"):
             _expect(got, expected, en=label, ko=label_ko, rtol=1e-4, atol=1e-5)
 
@@ -417,36 +417,36 @@ def test_predict_no_grad(student, source, rng):
                              _what="computing gradients through your output")
         if any(gr is not None for gr in grads):
             fail(en=f"{label}: a graph was built: a backward() through the output reaches the model's parameters. "
-                 "Compute the output inside `with torch.no_grad():`",
+                    "Compute the output inside `with torch.no_grad():`",
                  ko=f"{label_ko}: 계산 그래프가 만들어졌습니다: 결과에서 backward()를 하면 모델의 파라미터까지 기울기가 "
-                 "흐릅니다. `with torch.no_grad():` 안에서 계산하세요")
+                    "흐릅니다. `with torch.no_grad():` 안에서 계산하세요")
         meta = meta_of(out)
         ensure(meta is None or (meta.grad_fn is None and not meta.requires_grad),
                en=f"{label}: the output has grad_fn={getattr(meta, 'grad_fn', None)}: a graph was built. Compute it "
-               "inside `with torch.no_grad():`",
+                  "inside `with torch.no_grad():`",
                ko=f"{label_ko}: 결과에 grad_fn={getattr(meta, 'grad_fn', None)}이(가) 있습니다: 계산 그래프가 "
-               "만들어졌습니다. `with torch.no_grad():` 안에서 계산하세요")
+                  "만들어졌습니다. `with torch.no_grad():` 안에서 계산하세요")
         records, flags = student.call(kit.records_and_flags, token, model_remote,
                                       _what="reading the grader's probe layer")
         ensure(len(records) > 0, en=f"{label} never called model(x)", ko=f"{label_ko}가 model(x)를 호출하지 않았습니다")
         ensure(not any(enabled for enabled, _ in records),
                en=f"{label}: model(x) ran with gradient tracking on (detaching the output afterwards does not save the "
-               "graph's memory and time); call the model inside `with torch.no_grad():`",
+                  "graph's memory and time); call the model inside `with torch.no_grad():`",
                ko=f"{label_ko}: model(x)가 기울기 추적이 켜진 채 실행되었습니다 (결과를 나중에 detach해도 그래프를 "
-               "만드는 메모리와 시간은 그대로 듭니다). `with torch.no_grad():` 안에서 모델을 호출하세요")
+                  "만드는 메모리와 시간은 그대로 듭니다). `with torch.no_grad():` 안에서 모델을 호출하세요")
         frozen = [name for name, on in flags if not on]
         ensure(not frozen,
                en=f"{label}: predict changed the model: its parameters {frozen} no longer require grad. Leave them as "
-               "they are and use `with torch.no_grad():` instead",
+                  "they are and use `with torch.no_grad():` instead",
                ko=f"{label_ko}: predict가 모델을 바꿨습니다: 파라미터 {frozen}의 requires_grad가 꺼졌습니다. 그대로 두고 "
-               "`with torch.no_grad():`를 쓰세요")
+                  "`with torch.no_grad():`를 쓰세요")
     ensure(source.ok, en="predict: the grader could not read your file to check the rule \"torch.no_grad()\"",
            ko="predict: \"torch.no_grad()\" 규칙을 확인하려고 했지만 파일을 읽지 못했습니다")
     ensure(bool(source.mentions(NO_GRAD_NAMES, where="predict")),
            en="predict: your code never turns gradient tracking off: call the model inside `with torch.no_grad():` "
-           "(or torch.inference_mode())",
+              "(or torch.inference_mode())",
            ko="predict: 코드가 기울기 추적을 끄지 않습니다: `with torch.no_grad():`(또는 torch.inference_mode()) 안에서 "
-           "모델을 호출하세요")
+              "모델을 호출하세요")
 
 
 # -- freeze_except_last ---------------------------------------------------------------------
@@ -509,9 +509,9 @@ def test_freeze_except_last(student, rng):
         got = student.freeze_except_last(model_remote)
         ensure(isinstance(got, RemoteObject) and got.same_object(model_remote),
                en=f"{label}: return the model you were given (the same object, changed in place), got "
-               f"{describe_type(got)}" + (" (a different object)" if isinstance(got, RemoteObject) else ""),
+                  f"{describe_type(got)}" + (" (a different object)" if isinstance(got, RemoteObject) else ""),
                ko=f"{label_ko}: 받은 모델을 (제자리에서 바꾼) 같은 객체로 돌려주세요. "
-               f"{describe_type(got)}이(가) 왔습니다" + (" (다른 객체)" if isinstance(got, RemoteObject) else ""))
+                  f"{describe_type(got)}이(가) 왔습니다" + (" (다른 객체)" if isinstance(got, RemoteObject) else ""))
         factor, lr = _uniform(rng, 0.5, 2.0), 0.1
         flag_list, stepped = student.call(kit.flags_and_step, model_remote, x, factor, lr,
                                           _what="taking one gradient step with your model")
@@ -539,10 +539,10 @@ def test_freeze_except_last(student, rng):
             hint_en.append("freeze every other parameter, not only those of the other Linear layers")
             hint_ko.append("다른 Linear 층만이 아니라 나머지 모든 파라미터를 고정하세요")
         fail(en=f"{label}: only the parameters of the last nn.Linear may keep requires_grad=True (the grader took one "
-             f"gradient step). Changed by the step but should be frozen: {wrong_on or 'none'}; frozen but should "
-             f"train: {wrong_off or 'none'}" + (f"; changed differently than expected: {other}" if other else "")
+                f"gradient step). Changed by the step but should be frozen: {wrong_on or 'none'}; frozen but should "
+                f"train: {wrong_off or 'none'}" + (f"; changed differently than expected: {other}" if other else "")
              + "".join(f". {h}" for h in hint_en),
              ko=f"{label_ko}: 마지막 nn.Linear의 파라미터만 requires_grad=True로 남아야 합니다 (채점기가 경사 하강을 한 번 "
-             f"했습니다). 고정해야 하는데 바뀐 것: {wrong_on or '없음'}; 학습되어야 하는데 고정된 것: "
-             f"{wrong_off or '없음'}" + (f"; 기대와 다르게 바뀐 것: {other}" if other else "")
+                f"했습니다). 고정해야 하는데 바뀐 것: {wrong_on or '없음'}; 학습되어야 하는데 고정된 것: "
+                f"{wrong_off or '없음'}" + (f"; 기대와 다르게 바뀐 것: {other}" if other else "")
              + "".join(f". {h}" for h in hint_ko))

@@ -81,17 +81,17 @@ def _explain_update_errors(name):
         msg = err.raw_message
         if err.is_a("RuntimeError") and "leaf Variable that requires grad" in msg:
             fail(en=f"{name}: an in-place update of a tensor that requires grad was recorded by autograd ({err.text.en}). "
-                 "Do the update inside `with torch.no_grad():`",
+                    "Do the update inside `with torch.no_grad():`",
                  ko=f"{name}: requires_grad가 켜진 텐서를 제자리에서 갱신하는 연산이 autograd에 기록되었습니다 ({err.text.ko}). "
-                 "갱신은 `with torch.no_grad():` 안에서 하세요")
+                    "갱신은 `with torch.no_grad():` 안에서 하세요")
         if err.is_a("TypeError") and "NoneType" in msg:
             fail(en=f"{name}: a .grad was None ({err.text.en}). After `w = w - lr * w.grad` the name w is a new tensor "
-                 "that is not a leaf requiring grad, so backward() fills no w.grad. Update in place under "
-                 "torch.no_grad() (w -= lr * w.grad) or rebind a new leaf: "
-                 "w = (w - lr * w.grad).detach().requires_grad_()",
+                    "that is not a leaf requiring grad, so backward() fills no w.grad. Update in place under "
+                    "torch.no_grad() (w -= lr * w.grad) or rebind a new leaf: "
+                    "w = (w - lr * w.grad).detach().requires_grad_()",
                  ko=f"{name}: .grad가 None이었습니다 ({err.text.ko}). `w = w - lr * w.grad` 뒤의 w는 기울기를 추적하는 잎 텐서가 "
-                 "아닌 새 텐서라서 backward()가 w.grad를 채우지 않습니다. torch.no_grad() 안에서 제자리 갱신"
-                 "(w -= lr * w.grad)을 하거나 새 잎 텐서로 다시 묶으세요: w = (w - lr * w.grad).detach().requires_grad_()")
+                    "아닌 새 텐서라서 backward()가 w.grad를 채우지 않습니다. torch.no_grad() 안에서 제자리 갱신"
+                    "(w -= lr * w.grad)을 하거나 새 잎 텐서로 다시 묶으세요: w = (w - lr * w.grad).detach().requires_grad_()")
         raise
 
 
@@ -100,9 +100,9 @@ def _expect_pair_shape(got, name):
     for label, g in zip(("w", "b"), got):
         if isinstance(g, torch.Tensor) and g.dim() != 0:
             fail(en=f"{name}: {label} must be a 0-dim tensor (shape []), got shape {list(g.shape)}; start from "
-                 "torch.zeros(()) or use .squeeze()/.reshape(()) before returning",
+                    "torch.zeros(()) or use .squeeze()/.reshape(()) before returning",
                  ko=f"{name}: {label}은(는) 0차원 텐서(모양 [])여야 하는데 모양이 {list(g.shape)}입니다. "
-                 "torch.zeros(())로 시작하거나 돌려주기 전에 .squeeze()/.reshape(())를 쓰세요")
+                    "torch.zeros(())로 시작하거나 돌려주기 전에 .squeeze()/.reshape(())를 쓰세요")
 
 
 # -- fit_line -------------------------------------------------------------------------------
@@ -140,9 +140,9 @@ def test_fit_line(student, reference, rng):
         defaults = student.call(kit.parameter_defaults, student.attr("fit_line"))
         if defaults.get("lr") != 0.1 or defaults.get("steps") != 500:
             fail(en=f"fit_line: keep the signature fit_line(x, y, lr=0.1, steps=500); your defaults are lr="
-                 f"{defaults.get('lr', 'none')}, steps={defaults.get('steps', 'none')}",
+                    f"{defaults.get('lr', 'none')}, steps={defaults.get('steps', 'none')}",
                  ko=f"fit_line: 시그니처 fit_line(x, y, lr=0.1, steps=500)을 지키세요. 지금 기본값은 lr="
-                 f"{defaults.get('lr', '없음')}, steps={defaults.get('steps', '없음')}입니다")
+                    f"{defaults.get('lr', '없음')}, steps={defaults.get('steps', '없음')}입니다")
         raise failure
 
 
@@ -210,9 +210,9 @@ def test_fit_line_without_torch_optim(student, source, rng):
         lines = ", ".join(f"line {line}: {what}" for line, what in found[:3])
         lines_ko = ", ".join(f"{line}번째 줄: {what}" for line, what in found[:3])
         fail(en=f"fit_line uses torch.optim ({lines}); this exercise is gradient descent by hand: update w and b "
-             "yourself inside torch.no_grad() and zero their .grad",
+                "yourself inside torch.no_grad() and zero their .grad",
              ko=f"fit_line이 torch.optim을 씁니다 ({lines_ko}). 이 과제는 경사 하강법을 직접 구현하는 것입니다: "
-             "torch.no_grad() 안에서 w와 b를 직접 갱신하고 .grad를 초기화하세요")
+                "torch.no_grad() 안에서 w와 b를 직접 갱신하고 .grad를 초기화하세요")
     student.call(kit.watch_optimizers)
     fixed = [_line(fixed_generator(320), 6, 1.75, -1.25)]
     for x, y in cases(rng, fixed=fixed, random=lambda r: _random_line(r)[:2], count=1):
@@ -223,9 +223,9 @@ def test_fit_line_without_torch_optim(student, source, rng):
     used = student.call(kit.optimizers_used)  # the worker's record: it may only take the point away
     ensure(not used,
            en=f"fit_line used torch.optim ({', '.join(sorted(set(map(str, used))))}); this exercise is gradient "
-           "descent by hand: update w and b yourself inside torch.no_grad() and zero their .grad",
+              "descent by hand: update w and b yourself inside torch.no_grad() and zero their .grad",
            ko=f"fit_line이 torch.optim({', '.join(sorted(set(map(str, used))))})을 썼습니다. 이 과제는 경사 하강법을 "
-           "직접 구현하는 것입니다: torch.no_grad() 안에서 w와 b를 직접 갱신하고 .grad를 초기화하세요")
+              "직접 구현하는 것입니다: torch.no_grad() 안에서 w와 b를 직접 갱신하고 .grad를 초기화하세요")
 
 
 # -- gd_step --------------------------------------------------------------------------------
@@ -266,32 +266,32 @@ def _check_gd_step(student, values, grads, lr, kind):
                ko=f"{what}: {name_ko}의 모양이 바뀌었습니다")
         if torch.allclose(value, v) and not torch.allclose(v, v - lr * g):
             fail(en=f"{what}: {name} did not change. `p = p - lr * p.grad` only rebinds a local name; update the "
-                 "caller's tensor in place: p -= lr * p.grad (or p.sub_(lr * p.grad)) inside torch.no_grad()",
+                    "caller's tensor in place: p -= lr * p.grad (or p.sub_(lr * p.grad)) inside torch.no_grad()",
                  ko=f"{what}: {name_ko}이(가) 바뀌지 않았습니다. `p = p - lr * p.grad`는 지역 변수 이름만 바꿉니다. "
-                 "호출한 쪽의 텐서를 제자리에서 갱신하세요: torch.no_grad() 안에서 p -= lr * p.grad (또는 p.sub_(lr * p.grad))")
+                    "호출한 쪽의 텐서를 제자리에서 갱신하세요: torch.no_grad() 안에서 p -= lr * p.grad (또는 p.sub_(lr * p.grad))")
         if torch.allclose(value, v + lr * g):
             fail(en=f"{what}: {name} moved along its gradient (p + lr * p.grad); gradient descent goes against it: "
-                 "p -= lr * p.grad",
+                    "p -= lr * p.grad",
                  ko=f"{what}: {name_ko}이(가) 기울기 방향(p + lr * p.grad)으로 움직였습니다. 경사 하강법은 반대 방향입니다: "
-                 "p -= lr * p.grad")
+                    "p -= lr * p.grad")
         expect_tensor(value, v - lr * g, f"{what}: {name} after the step (p - lr * p.grad)", check_device=False)
         grad = st["grad"]
         ensure(grad is None or (isinstance(grad, torch.Tensor) and not bool(grad.any())),
                en=f"{what}: the gradient of {name} was not cleared after the update; set p.grad.zero_() "
-               "(or p.grad = None), or it will accumulate into the next step",
+                  "(or p.grad = None), or it will accumulate into the next step",
                ko=f"{what}: 갱신 후 {name_ko}의 기울기를 초기화하지 않았습니다. p.grad.zero_()(또는 p.grad = None)를 "
-               "하지 않으면 다음 단계에 누적됩니다")
+                  "하지 않으면 다음 단계에 누적됩니다")
         # what the worker says about the objects may only take points away
         ensure(st["same_in_list"],
                en=f"{what}: {name} was replaced in the list by a new tensor; the model still holds the old one. "
-               "Update each tensor in place (p -= lr * p.grad under torch.no_grad())",
+                  "Update each tensor in place (p -= lr * p.grad under torch.no_grad())",
                ko=f"{what}: {name_ko}이(가) 리스트 안에서 새 텐서로 바뀌었습니다. 모델은 여전히 예전 텐서를 갖고 있습니다. "
-               "각 텐서를 제자리에서 갱신하세요 (torch.no_grad() 안에서 p -= lr * p.grad)")
+                  "각 텐서를 제자리에서 갱신하세요 (torch.no_grad() 안에서 p -= lr * p.grad)")
         ensure(st["is_leaf"] and st["requires_grad"] and (st["is_parameter"] or kind == "tensors"),
                en=f"{what}: {name} is no longer a leaf {'nn.Parameter' if kind != 'tensors' else 'tensor'} that "
-               "requires grad; update its values in place and leave requires_grad alone",
+                  "requires grad; update its values in place and leave requires_grad alone",
                ko=f"{what}: {name_ko}이(가) 더 이상 기울기를 추적하는 잎 텐서가 아닙니다. 값만 제자리에서 갱신하고 "
-               "requires_grad는 건드리지 마세요")
+                  "requires_grad는 건드리지 마세요")
 
 
 @pytest.mark.points(3)

@@ -45,18 +45,18 @@ def build(student, sizes):
         if err.is_a("AttributeError") and "Module.__init__" in err.raw_message:
             at_en, at_ko = _where(err)
             fail(en=f"{label} raised AttributeError: {err.raw_message}{at_en}. Call super().__init__() as the "
-                 "first line of MLP.__init__: nn.Module's own constructor sets up the registries where it "
-                 "records your layers and parameters, so it must run before you assign self.fc1 = nn.Linear(...)",
+                    "first line of MLP.__init__: nn.Module's own constructor sets up the registries where it "
+                    "records your layers and parameters, so it must run before you assign self.fc1 = nn.Linear(...)",
                  ko=f"{label} 생성 중 AttributeError: {err.raw_message}{at_ko}. MLP.__init__의 첫 줄에서 "
-                 "super().__init__()를 호출하세요. 부모 클래스 nn.Module의 생성자가 층과 파라미터를 기록할 "
-                 "저장소를 준비하므로, self.fc1 = nn.Linear(...)처럼 층을 대입하기 전에 먼저 실행되어야 합니다")
+                    "super().__init__()를 호출하세요. 부모 클래스 nn.Module의 생성자가 층과 파라미터를 기록할 "
+                    "저장소를 준비하므로, self.fc1 = nn.Linear(...)처럼 층을 대입하기 전에 먼저 실행되어야 합니다")
         raise
 
 
 def _not_a_module(label):
     fail(en=f"{label} is not an nn.Module: write class MLP(nn.Module) and call super().__init__() first in __init__",
          ko=f"{label}은(는) nn.Module이 아닙니다: class MLP(nn.Module)로 상속받고 __init__ 첫 줄에서 "
-         "super().__init__()를 호출하세요")
+            "super().__init__()를 호출하세요")
 
 
 def describe(student, model, sizes, label):
@@ -69,9 +69,9 @@ def describe(student, model, sizes, label):
         layer = info["layers"][name]
         ensure(layer is not None,
                en=f"{label} has no attribute {name} after construction: create the layers in __init__ "
-               f"(self.{name} = nn.Linear(...)), not in forward",
+                  f"(self.{name} = nn.Linear(...)), not in forward",
                ko=f"{label}에 생성 직후 {name} 속성이 없습니다: 층은 forward가 아니라 __init__에서 만드세요 "
-               f"(self.{name} = nn.Linear(...))")
+                  f"(self.{name} = nn.Linear(...))")
         ensure(layer["is_linear"], en=f"{label}.{name} must be an nn.Linear, got {layer['type']}",
                ko=f"{label}.{name}은(는) nn.Linear여야 하는데 {layer['type']}입니다")
         got = (layer["in_features"], layer["out_features"])
@@ -83,14 +83,14 @@ def describe(student, model, sizes, label):
     shapes = sorted(shape for _, shape in info["parameters"])
     ensure(bool(shapes),
            en=f"{label}.parameters() is empty: the layers are not registered. Assign them as attributes in "
-           "__init__ after super().__init__() (a plain Python list does not register them; use nn.ModuleList)",
+              "__init__ after super().__init__() (a plain Python list does not register them; use nn.ModuleList)",
            ko=f"{label}.parameters()가 비어 있습니다: 층이 등록되지 않았습니다. super().__init__() 다음에 __init__에서 "
-           "속성으로 대입하세요 (파이썬 리스트에 담으면 등록되지 않습니다. nn.ModuleList를 쓰세요)")
+              "속성으로 대입하세요 (파이썬 리스트에 담으면 등록되지 않습니다. nn.ModuleList를 쓰세요)")
     expected = sorted([[h, i], [h], [o, h], [o]])
     if shapes != expected:
         names = ", ".join(f"{n} {s}" for n, s in info["parameters"])
         fail(en=f"{label}.parameters() should be exactly the weights and biases of fc1 and fc2 "
-             f"(shapes {expected}); got {names}",
+                f"(shapes {expected}); got {names}",
              ko=f"{label}.parameters()는 fc1, fc2의 가중치와 편향뿐이어야 합니다 (모양 {expected}). 받은 값: {names}")
 
 
@@ -111,9 +111,9 @@ def prepared(student, sizes, gen, scale):
     problem = student.call(kit.load_and_scale, model, *weights, scale)
     ensure(problem is None,
            en=f"{label}: the grader could not load weights into fc1 and fc2 ({problem}): fc1 and fc2 must be "
-           "nn.Linear layers made in __init__, registered as attributes of an nn.Module",
+              "nn.Linear layers made in __init__, registered as attributes of an nn.Module",
            ko=f"{label}: fc1과 fc2에 가중치를 넣지 못했습니다 ({problem}): fc1과 fc2는 __init__에서 만든 nn.Linear 층이고, "
-           "nn.Module의 속성으로 등록되어 있어야 합니다")
+              "nn.Module의 속성으로 등록되어 있어야 합니다")
     return model, [w * scale for w in weights], label
 
 
@@ -131,9 +131,9 @@ def compare_logits(got, expected, name):
             if bool((g >= 0).all() and (g <= 1).all()) and torch.allclose(g.sum(-1), torch.ones(len(g), dtype=g.dtype),
                                                                            atol=1e-4):
                 fail(en=failure.text.en + ". Every row sums to 1: it looks like you applied softmax. Return the raw "
-                     "logits; nn.CrossEntropyLoss applies log-softmax itself",
+                        "logits; nn.CrossEntropyLoss applies log-softmax itself",
                      ko=failure.text.ko + ". 모든 행의 합이 1입니다: softmax를 적용한 것 같습니다. 정규화하지 않은 로짓을 "
-                     "그대로 돌려주세요. nn.CrossEntropyLoss가 내부에서 log-softmax를 계산합니다")
+                        "그대로 돌려주세요. nn.CrossEntropyLoss가 내부에서 log-softmax를 계산합니다")
             if bool((g <= 0).all()) and torch.allclose(g.exp().sum(-1), torch.ones(len(g), dtype=g.dtype), atol=1e-4):
                 fail(en=failure.text.en + ". It looks like log-softmax was applied: return the raw logits",
                      ko=failure.text.ko + ". log-softmax를 적용한 것 같습니다: 정규화하지 않은 로짓을 그대로 돌려주세요")
@@ -165,10 +165,10 @@ def check_forward(model, x, expected, name):
         if isinstance(got, torch.Tensor) and isinstance(again, torch.Tensor) and got.shape == again.shape \
                 and not torch.equal(got, again):
             fail(en=f"{name}: two calls on the same input gave different outputs. Create the layers once in __init__: "
-                 "layers made inside forward are new random layers at every call, and they are not registered "
-                 "parameters, so they never learn",
+                    "layers made inside forward are new random layers at every call, and they are not registered "
+                    "parameters, so they never learn",
                  ko=f"{name}: 같은 입력으로 두 번 호출했는데 출력이 다릅니다. 층은 __init__에서 한 번만 만드세요. forward "
-                 "안에서 만든 층은 호출할 때마다 새 무작위 층이 되고, 파라미터로 등록되지 않아 학습되지 않습니다")
+                    "안에서 만든 층은 호출할 때마다 새 무작위 층이 되고, 파라미터로 등록되지 않아 학습되지 않습니다")
         raise failure
 
 
@@ -213,11 +213,11 @@ def test_mlp_layers(student, rng):
             except GradeFailure as failure:
                 raise GradeFailure(
                     en=f"{failure.text.en}. The grader set {name}'s weights and then changed every parameter that "
-                    "model.parameters() yields: fc1 and fc2 must be nn.Linear layers assigned in __init__ "
-                    "(after super().__init__()), so that nn.Module registers them",
+                       "model.parameters() yields: fc1 and fc2 must be nn.Linear layers assigned in __init__ "
+                       "(after super().__init__()), so that nn.Module registers them",
                     ko=f"{failure.text.ko}. 채점기가 {name}의 가중치를 넣은 뒤 model.parameters()가 내는 모든 파라미터를 "
-                    "바꿨습니다: fc1과 fc2는 super().__init__() 다음 __init__에서 대입한 nn.Linear여야 nn.Module에 "
-                    "등록됩니다") from None
+                       "바꿨습니다: fc1과 fc2는 super().__init__() 다음 __init__에서 대입한 nn.Linear여야 nn.Module에 "
+                       "등록됩니다") from None
 
 
 # -- MLP.forward, MLP.batch_of_one ------------------------------------------------------------
@@ -237,9 +237,9 @@ def _run_forward(student, sizes, gen, scale, b):
             out = expected.shape[1]
             if isinstance(got, torch.Tensor) and list(got.shape) != [1, out]:
                 fail(en=f"{name}: expected shape [1, {out}], got {list(got.shape)}. Keep the batch dimension when "
-                     "B == 1: flatten with x.reshape(x.shape[0], -1) or x.flatten(1), not squeeze()",
+                        "B == 1: flatten with x.reshape(x.shape[0], -1) or x.flatten(1), not squeeze()",
                      ko=f"{name}: 모양이 [1, {out}]이어야 하는데 {list(got.shape)}입니다. B가 1이어도 배치 차원을 "
-                     "지키세요: squeeze() 대신 x.reshape(x.shape[0], -1)이나 x.flatten(1)로 펴세요")
+                        "지키세요: squeeze() 대신 x.reshape(x.shape[0], -1)이나 x.flatten(1)로 펴세요")
             compare_logits(got, expected, name)
         else:
             check_forward(model, x, expected, name)
@@ -292,9 +292,9 @@ def _count(student, model, label):
     is_int = isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_))
     ensure(is_int,
            en=f"count_parameters({label}) must return a Python int, got {type(got).__name__} {got!r}"
-           " (sum the p.numel() values, which are ints; or use int(...))",
+              " (sum the p.numel() values, which are ints; or use int(...))",
            ko=f"count_parameters({label})는 파이썬 int를 돌려줘야 하는데 {type(got).__name__} {got!r}이(가) 왔습니다"
-           " (int인 p.numel() 값들을 더하거나 int(...)로 바꾸세요)")
+              " (int인 p.numel() 값들을 더하거나 int(...)로 바꾸세요)")
     return int(got)
 
 
@@ -320,9 +320,9 @@ def _expect_count(student, model, label, label_ko):
     extra_en, extra_ko = _hint(got, model)
     ensure(got == expected,
            en=f"count_parameters({label}): expected {expected} trainable parameters (the sum of p.numel() over "
-           f"model.parameters() with requires_grad, nested layers included, a shared layer once), got {got}{extra_en}",
+              f"model.parameters() with requires_grad, nested layers included, a shared layer once), got {got}{extra_en}",
            ko=f"count_parameters({label_ko}): 학습 가능한 파라미터가 {expected}개여야 하는데 {got}개입니다 "
-           f"(requires_grad인 model.parameters()의 p.numel() 합, 안쪽 층 포함, 함께 쓰는 층은 한 번){extra_ko}")
+              f"(requires_grad인 model.parameters()의 p.numel() 합, 안쪽 층 포함, 함께 쓰는 층은 한 번){extra_ko}")
 
 
 @pytest.mark.points(1)

@@ -40,9 +40,9 @@ def _word(rng, letters, low=3, high=7):
 def _is_dataset(obj, label):
     ensure(getattr(obj, "isinstance_of", lambda _: False)(DATASET),
            en=f"{label} must be a torch.utils.data.Dataset: write class ...(Dataset) and implement __len__ and "
-           "__getitem__",
+              "__getitem__",
            ko=f"{label}은(는) torch.utils.data.Dataset이어야 합니다: Dataset을 상속받고 __len__과 __getitem__을 "
-           "구현하세요")
+              "구현하세요")
 
 
 # -- PairDataset -------------------------------------------------------------------------------
@@ -74,9 +74,9 @@ def _check_len(ds, n, label):
     got = len(ds)
     ensure(got == n,
            en=f"len({label}) with {n} samples: expected {n}, got {got}. __len__ returns the number of "
-           "samples, len(self.features), with nothing added or subtracted",
+              "samples, len(self.features), with nothing added or subtracted",
            ko=f"샘플 {n}개인 {label}의 len(): {n}이어야 하는데 {got}입니다. __len__은 샘플 개수 "
-           "len(self.features)를 더하거나 빼지 않고 그대로 돌려줘야 합니다")
+              "len(self.features)를 더하거나 빼지 않고 그대로 돌려줘야 합니다")
 
 
 @pytest.mark.points(2, item="PairDataset")
@@ -108,11 +108,11 @@ def test_pair_dataset_transform(student, rng):
             if isinstance(label, torch.Tensor) and label.shape == labels[i].shape and label.is_floating_point() \
                     and torch.allclose(label.double(), labels[i].double() + value):
                 fail(en=f"dataset[{i}][1]: the transform was applied to the label too (labels[{i}] = "
-                     f"{int(labels[i])} became {float(label):g}). Apply the transform to the features only: "
-                     "x = self.transform(x); the label stays as it is",
+                        f"{int(labels[i])} became {float(label):g}). Apply the transform to the features only: "
+                        "x = self.transform(x); the label stays as it is",
                      ko=f"dataset[{i}][1]: transform이 정답(label)에도 적용되었습니다 (labels[{i}] = {int(labels[i])}이 "
-                     f"{float(label):g}이(가) 됨). transform은 특징(features)에만 적용하세요: x = self.transform(x). "
-                     "정답은 그대로 둡니다")
+                        f"{float(label):g}이(가) 됨). transform은 특징(features)에만 적용하세요: x = self.transform(x). "
+                        "정답은 그대로 둡니다")
             check_pair_label(label, labels[i], f"dataset[{i}][1] with a transform: labels[{i}], unchanged")
 
 
@@ -129,9 +129,9 @@ def test_pair_dataset_index_error(student, rng):
                 raise
             if err.is_a("IndexError"):
                 fail(en=f"dataset[{n - 1}] raised IndexError, but it is the last of {n} samples: valid indices are "
-                     f"0 .. len - 1; raise IndexError only for i >= len(self)",
+                        f"0 .. len - 1; raise IndexError only for i >= len(self)",
                      ko=f"dataset[{n - 1}]에서 IndexError가 났지만 샘플 {n}개 중 마지막 샘플입니다: 올바른 인덱스는 "
-                     "0 .. len - 1입니다. i >= len(self)일 때만 IndexError를 발생시키세요")
+                        "0 .. len - 1입니다. i >= len(self)일 때만 IndexError를 발생시키세요")
         for i in (n, n + extra):
             with expect_student_raises("IndexError", f"dataset[{i}] for a dataset of {n} samples"):
                 ds[i]
@@ -225,9 +225,9 @@ def _check_label(got, expected, name):
            ko=f"{name}: 정답은 int여야 합니다 (정렬된 classes에서 클래스의 위치). 받은 값: {got!r}")
     ensure(value == expected,
            en=f"{name}: expected label {expected}, got {value}. Samples go class by class in the sorted order of "
-           "the class names, and within a class by sorted file name",
+              "the class names, and within a class by sorted file name",
            ko=f"{name}: 정답이 {expected}이어야 하는데 {value}입니다. 샘플은 클래스 이름의 정렬 순서대로, 클래스 "
-           "안에서는 파일 이름 순서대로 나열됩니다")
+              "안에서는 파일 이름 순서대로 나열됩니다")
 
 
 def _check_classes_and_len(ds, classes, n, label):
@@ -237,9 +237,9 @@ def _check_classes_and_len(ds, classes, n, label):
     if got_list != classes:
         if isinstance(got_list, list) and sorted(map(str, got_list)) == classes:
             fail(en=f"{label}.classes: expected {classes}, got {got_list}: sort the class names, so that labels "
-                 "do not depend on the order the file system lists the folders",
+                    "do not depend on the order the file system lists the folders",
                  ko=f"{label}.classes: {classes}이어야 하는데 {got_list}입니다. 클래스 이름을 정렬하세요. 그래야 "
-                 "정답 번호가 파일 시스템이 폴더를 나열하는 순서에 따라 바뀌지 않습니다")
+                    "정답 번호가 파일 시스템이 폴더를 나열하는 순서에 따라 바뀌지 않습니다")
         fail(en=f"{label}.classes: expected the sorted folder names {classes}, got {got!r}",
              ko=f"{label}.classes: 정렬된 폴더 이름 {classes}이어야 하는데 {got!r}입니다")
     got_n = len(ds)
@@ -264,21 +264,21 @@ def test_image_folder(student, rng, data_dir):
             if isinstance(image, torch.Tensor) and any(
                     k != i and image.shape == e.shape and torch.equal(image, e) for k, e in enumerate(images)):
                 fail(en=f"dataset[{i}][0] is another sample's image: samples go class by class in the sorted order of "
-                     "the class names, and within a class by sorted file name",
+                        "the class names, and within a class by sorted file name",
                      ko=f"dataset[{i}][0]은(는) 다른 샘플의 이미지입니다: 샘플은 클래스 이름의 정렬 순서대로, 클래스 "
-                     "안에서는 파일 이름 순서대로 나열됩니다")
+                        "안에서는 파일 이름 순서대로 나열됩니다")
             if getattr(image, "type_name", "").startswith("PIL."):
                 fail(en=f"dataset[{i}][0]: without a transform the image must be a tensor, got a PIL image: return "
-                     "transforms.ToTensor()(image) when transform is None",
+                        "transforms.ToTensor()(image) when transform is None",
                      ko=f"dataset[{i}][0]: transform이 없으면 이미지는 텐서여야 하는데 PIL 이미지가 왔습니다: transform이 "
-                     "None이면 transforms.ToTensor()(image)를 돌려주세요")
+                        "None이면 transforms.ToTensor()(image)를 돌려주세요")
             _check_label(item[1], want_label, f"dataset[{i}][1]")
             if isinstance(image, torch.Tensor) and image.dim() == 3 and image.shape[0] in (1, 4) \
                     and list(image.shape[1:]) == list(images[i].shape[1:]):
                 fail(en=f"dataset[{i}][0]: expected shape {list(images[i].shape)}, got {list(image.shape)}: open every "
-                     "image with .convert(\"RGB\") so grayscale and RGBA images get 3 channels too",
+                        "image with .convert(\"RGB\") so grayscale and RGBA images get 3 channels too",
                      ko=f"dataset[{i}][0]: 모양이 {list(images[i].shape)}이어야 하는데 {list(image.shape)}입니다. 흑백이나 "
-                     "RGBA 이미지도 채널이 3개가 되도록 .convert(\"RGB\")로 여세요")
+                        "RGBA 이미지도 채널이 3개가 되도록 .convert(\"RGB\")로 여세요")
             expect_tensor(image, images[i], f"dataset[{i}][0] (ToTensor() of image {i}: float [3, H, W] in [0, 1])")
 
 
@@ -301,21 +301,21 @@ def test_image_folder_transform(student, rng, data_dir):
             got = item[0]
             ensure(isinstance(got, dict) and "kind" in got,
                    en=f"dataset[{i}][0]: expected what the transform returned, got {type(got).__name__}: return "
-                   "(transform(image), label)",
+                      "(transform(image), label)",
                    ko=f"dataset[{i}][0]: transform이 돌려준 값이어야 하는데 {type(got).__name__}이(가) 왔습니다: "
-                   "(transform(image), label)을 돌려주세요")
+                      "(transform(image), label)을 돌려주세요")
             ensure(got["kind"] == "PIL",
                    en=f"dataset[{i}]: the transform received a {got['kind']}, not a PIL image. Pass the transform the "
-                   "PIL image itself (Image.open(path).convert(\"RGB\")); use ToTensor() only when there is no "
-                   "transform",
+                      "PIL image itself (Image.open(path).convert(\"RGB\")); use ToTensor() only when there is no "
+                      "transform",
                    ko=f"dataset[{i}]: transform이 PIL 이미지가 아니라 {got['kind']}을(를) 받았습니다. transform에는 PIL "
-                   "이미지(Image.open(path).convert(\"RGB\"))를 그대로 넘기고, ToTensor()는 transform이 없을 때만 "
-                   "쓰세요")
+                      "이미지(Image.open(path).convert(\"RGB\"))를 그대로 넘기고, ToTensor()는 transform이 없을 때만 "
+                      "쓰세요")
             ensure(got["mode"] == "RGB",
                    en=f"dataset[{i}]: the transform received a PIL image of mode {got['mode']!r}, expected 'RGB': "
-                   "open images with .convert(\"RGB\")",
+                      "open images with .convert(\"RGB\")",
                    ko=f"dataset[{i}]: transform이 받은 PIL 이미지의 모드가 {got['mode']!r}입니다. 'RGB'여야 합니다: "
-                   ".convert(\"RGB\")로 여세요")
+                      ".convert(\"RGB\")로 여세요")
             ensure(isinstance(got.get("pixels"), torch.Tensor), en=f"dataset[{i}]: the transform received no pixels",
                    ko=f"dataset[{i}]: transform이 픽셀을 받지 못했습니다")
             received.append(got["pixels"])
@@ -325,9 +325,9 @@ def test_image_folder_transform(student, rng, data_dir):
         received.sort(key=key)
         ensure([tuple(t.shape) for t in received] == [tuple(t.shape) for t in want],
                en=f"the transform received images of shapes {[tuple(t.shape) for t in received]}, expected "
-               f"{[tuple(t.shape) for t in want]} ([C, H, W]): give it each image of the folder, in RGB",
+                  f"{[tuple(t.shape) for t in want]} ([C, H, W]): give it each image of the folder, in RGB",
                ko=f"transform이 받은 이미지 모양은 {[tuple(t.shape) for t in received]}인데 "
-               f"{[tuple(t.shape) for t in want]} ([C, H, W])이어야 합니다: 폴더의 이미지를 RGB로 하나씩 넘기세요")
+                  f"{[tuple(t.shape) for t in want]} ([C, H, W])이어야 합니다: 폴더의 이미지를 RGB로 하나씩 넘기세요")
         for got, exp in zip(received, want):
             expect_tensor(got, exp, "pixels of an image the transform received")
 
@@ -411,28 +411,28 @@ def test_make_loaders(student, rng):
         shared = set(train_ids) & set(val_ids)
         ensure(not shared,
                en=f"{name}: train and validation share {len(shared)} sample(s). Split once with random_split: its two "
-               "parts never overlap, so the model is never validated on what it trained on",
+                  "parts never overlap, so the model is never validated on what it trained on",
                ko=f"{name}: 학습용과 검증용이 샘플 {len(shared)}개를 공유합니다. random_split으로 한 번만 나누세요. 두 "
-               "부분은 겹치지 않으므로 학습한 데이터로 검증하는 일이 없습니다")
+                  "부분은 겹치지 않으므로 학습한 데이터로 검증하는 일이 없습니다")
         ensure(len(val_ids) == n_val and len(train_ids) == n - n_val,
                en=f"{name}: expected {n - n_val} training and {n_val} validation samples (n_val = int(len(dataset) * "
-               f"val_fraction) = {n_val}), got {len(train_ids)} and {len(val_ids)}",
+                  f"val_fraction) = {n_val}), got {len(train_ids)} and {len(val_ids)}",
                ko=f"{name}: 학습용 {n - n_val}개, 검증용 {n_val}개여야 하는데 (n_val = int(len(dataset) * val_fraction) "
-               f"= {n_val}) {len(train_ids)}개와 {len(val_ids)}개입니다")
+                  f"= {n_val}) {len(train_ids)}개와 {len(val_ids)}개입니다")
         want_train, want_val = expected_split(case)
         ensure(sorted(val_ids) == sorted(want_val) and sorted(train_ids) == sorted(want_train),
                en=f"{name}: not the split of random_split(dataset, [len(dataset) - n_val, n_val], "
-               "generator=torch.Generator().manual_seed(seed)): the same seed must give the same split",
+                  "generator=torch.Generator().manual_seed(seed)): the same seed must give the same split",
                ko=f"{name}: random_split(dataset, [len(dataset) - n_val, n_val], "
-               "generator=torch.Generator().manual_seed(seed))의 분할과 다릅니다: 같은 seed는 같은 분할을 만들어야 "
-               "합니다")
+                  "generator=torch.Generator().manual_seed(seed))의 분할과 다릅니다: 같은 seed는 같은 분할을 만들어야 "
+                  "합니다")
         for got_b, count, which in ((train_b, n - n_val, "train_loader"), (val_b, n_val, "val_loader")):
             sizes, expected = [len(b) for b in got_b], _sizes(count, batch_size)
             ensure(sizes == expected,
                    en=f"{name}: {which} batch sizes should be {expected} (batch_size={batch_size}, last batch smaller), "
-                   f"got {sizes}",
+                      f"got {sizes}",
                    ko=f"{name}: {which}의 배치 크기가 {expected}이어야 하는데 (batch_size={batch_size}, 마지막 배치는 더 "
-                   f"작음) {sizes}입니다")
+                      f"작음) {sizes}입니다")
 
 
 @pytest.mark.points(1, item="make_loaders.shuffle")
@@ -448,11 +448,11 @@ def test_make_loaders_shuffle(student, rng):
             continue  # a different split: the make_loaders item says so
         ensure(epochs[0] != epochs[1],
                en=f"{name}: train_loader gave the training samples in the same order in two epochs ({epochs[0]}): "
-               "give it shuffle=True so every epoch sees them in a new order",
+                  "give it shuffle=True so every epoch sees them in a new order",
                ko=f"{name}: train_loader가 두 epoch 동안 학습 샘플을 같은 순서({epochs[0]})로 냈습니다. shuffle=True를 "
-               "주어 매 epoch 순서가 바뀌게 하세요")
+                  "주어 매 epoch 순서가 바뀌게 하세요")
         ensure(got_val == want_val,
                en=f"{name}: val_loader should give the validation samples in the order of the random_split subset "
-               f"(no shuffling; shuffle=False): expected ids {want_val}, got {got_val}",
+                  f"(no shuffling; shuffle=False): expected ids {want_val}, got {got_val}",
                ko=f"{name}: val_loader는 random_split이 만든 순서 그대로(섞지 않고, shuffle=False) 검증 샘플을 내야 "
-               f"합니다: 기대 {want_val}, 받은 값 {got_val}")
+                  f"합니다: 기대 {want_val}, 받은 값 {got_val}")

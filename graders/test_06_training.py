@@ -164,24 +164,24 @@ def _params_failure(reference, kind, case, got, expected, device, what_en, what_
     en_case, ko_case = where
     if _params_equal(got["params"], got["initial"]):
         fail(en=f"{en_case}: after {what_en} the model's parameters are exactly as they started: optimizer.step() never "
-             "changed them. step() uses the gradients that backward() leaves in .grad, so per batch: zero_grad(), "
-             "forward, loss, backward(), then step() (zero_grad() after backward() erases them; step() before "
-             "backward() finds none yet)",
+                "changed them. step() uses the gradients that backward() leaves in .grad, so per batch: zero_grad(), "
+                "forward, loss, backward(), then step() (zero_grad() after backward() erases them; step() before "
+                "backward() finds none yet)",
              ko=f"{ko_case}: {what_ko} 후 모델 파라미터가 처음 그대로입니다. optimizer.step()이 파라미터를 한 번도 바꾸지 "
-             "못했습니다. step()은 backward()가 .grad에 남긴 기울기를 쓰므로 배치마다 zero_grad(), 순전파, 손실, "
-             "backward(), 그다음 step() 순서여야 합니다 (backward() 뒤의 zero_grad()는 기울기를 지우고, backward() 전의 "
-             "step()은 아직 기울기를 찾지 못합니다)")
+                "못했습니다. step()은 backward()가 .grad에 남긴 기울기를 쓰므로 배치마다 zero_grad(), 순전파, 손실, "
+                "backward(), 그다음 step() 순서여야 합니다 (backward() 뒤의 zero_grad()는 기울기를 지우고, backward() 전의 "
+                "step()은 아직 기울기를 찾지 못합니다)")
     if kind == "train" and _params_equal(got["params"], _variant(reference, kind, "no_zero_grad", case, device)["params"]):
         fail(en=f"{en_case}: gradients accumulated over the batches: PyTorch adds every backward() into .grad, so call "
-             "optimizer.zero_grad() before backward() in every batch",
+                "optimizer.zero_grad() before backward() in every batch",
              ko=f"{ko_case}: 기울기가 배치마다 누적되었습니다. 파이토치는 backward()마다 .grad에 더하므로, 매 배치마다 "
-             "backward() 전에 optimizer.zero_grad()를 호출하세요")
+                "backward() 전에 optimizer.zero_grad()를 호출하세요")
     largest = _largest_difference(got["params"], expected["params"])
     fail(en=f"{en_case}: after {what_en} the model's parameters differ from those of the expected run on the same data, "
-         f"initial weights and random seeds (largest difference {largest:.3g}); per batch: zero_grad(), forward, "
-         "loss, backward(), step(), once each",
+            f"initial weights and random seeds (largest difference {largest:.3g}); per batch: zero_grad(), forward, "
+            "loss, backward(), step(), once each",
          ko=f"{ko_case}: {what_ko} 후 모델 파라미터가 같은 데이터, 초기 가중치, 난수 시드로 한 기대 실행과 다릅니다 "
-         f"(가장 큰 차이 {largest:.3g}). 배치마다 zero_grad(), 순전파, 손실, backward(), step()을 한 번씩 하세요")
+            f"(가장 큰 차이 {largest:.3g}). 배치마다 zero_grad(), 순전파, 손실, backward(), step()을 한 번씩 하세요")
 
 
 def _expect_params(reference, kind, case, got, expected, device, what_en, what_ko, which="train"):
@@ -198,11 +198,11 @@ def _expect_mean_loss(got_value, expected, case, names, which="train"):
     per_batch = _per_batch_mean(expected["losses"])
     if _close(got_value, per_batch) and not _close(per_batch, want):
         fail(en=f"{en_case}: {name} is {got_value:.6g}, the mean of the batch means; the mean loss per sample is "
-             f"{want:.6g}. The last batch is smaller, so weight each batch by its size: add loss.item() * len(x) "
-             "over the batches and divide by the number of samples",
+                f"{want:.6g}. The last batch is smaller, so weight each batch by its size: add loss.item() * len(x) "
+                "over the batches and divide by the number of samples",
              ko=f"{ko_case}: {name_ko} 값 {got_value:.6g}은(는) 배치 평균들의 평균입니다. 샘플당 평균 손실은 {want:.6g}입니다. "
-             "마지막 배치는 더 작으므로 배치 크기로 가중하세요: 배치마다 loss.item() * len(x)를 더하고 전체 샘플 수로 "
-             "나누세요")
+                "마지막 배치는 더 작으므로 배치 크기로 가중하세요: 배치마다 loss.item() * len(x)를 더하고 전체 샘플 수로 "
+                "나누세요")
     fail(en=f"{en_case}: {name}: expected {want:.6g} (the mean loss per sample), got {got_value:.6g}",
          ko=f"{ko_case}: {name_ko}: {want:.6g}(샘플당 평균 손실)이어야 하는데 {got_value:.6g}입니다")
 
@@ -257,13 +257,13 @@ def test_train_one_epoch_train_mode(student, reference, rng, device):
         in_eval = _variant(reference, "train", "eval_mode_training", case, device)["result"]
         if _close(value, in_eval):
             fail(en=f"{en_case}: the model was trained in evaluation mode, with dropout off: the model arrived in eval "
-                 "mode (as evaluate() leaves it), so call model.train() at the start of train_one_epoch",
+                    "mode (as evaluate() leaves it), so call model.train() at the start of train_one_epoch",
                  ko=f"{ko_case}: 모델이 드롭아웃이 꺼진 평가 모드로 학습되었습니다. 모델이 eval 모드로 들어왔으므로 "
-                 "(evaluate()가 그렇게 남겨 둡니다) train_one_epoch를 시작할 때 model.train()을 호출하세요")
+                    "(evaluate()가 그렇게 남겨 둡니다) train_one_epoch를 시작할 때 model.train()을 호출하세요")
         fail(en=f"{en_case}: the loss of the only batch should be {e['result']:.6g} (the model in training mode, dropout "
-             f"on), got {value:.6g}; call model.train() first, then compute the loss of each batch with loss_fn",
+                f"on), got {value:.6g}; call model.train() first, then compute the loss of each batch with loss_fn",
              ko=f"{ko_case}: 하나뿐인 배치의 손실이 {e['result']:.6g}(학습 모드, 드롭아웃 켜짐)이어야 하는데 {value:.6g}입니다. "
-             "먼저 model.train()을 호출하고, 배치마다 loss_fn으로 손실을 계산하세요")
+                "먼저 model.train()을 호출하고, 배치마다 loss_fn으로 손실을 계산하세요")
 
 
 PLAIN = {"dropout": 0.0, "start_mode": "train"}
@@ -333,9 +333,9 @@ def test_evaluate(student, reference, rng, device):
         want = e["result"][1]
         ensure(_close(acc, want),
                en=f"{en_case}: accuracy: expected {want:.6g}, got {acc:.6g} (correct predictions / number of samples, "
-               "over the whole loader; prediction = argmax of the logits)",
+                  "over the whole loader; prediction = argmax of the logits)",
                ko=f"{ko_case}: accuracy: {want:.6g}이어야 하는데 {acc:.6g}입니다 (로더 전체에서 맞힌 개수 / 전체 샘플 수; "
-               "예측 = 로짓의 argmax)")
+                  "예측 = 로짓의 argmax)")
         ensure(_params_equal(g["params"], e["params"]),
                en=f"{en_case}: evaluate changed the model's parameters: evaluating must not train",
                ko=f"{ko_case}: evaluate가 모델 파라미터를 바꿨습니다. 평가할 때는 학습하면 안 됩니다")
@@ -407,26 +407,26 @@ def test_evaluate_modes(student, reference, rng, device, source):
             train_mode = _variant(reference, "evaluate", "train_mode_evaluate", case, device)["result"][0]
             if _close(loss, train_mode):
                 fail(en=f"{en_case}: the model was evaluated in training mode, so dropout was on: call model.eval() "
-                     "first (the model may arrive in training mode)",
+                        "first (the model may arrive in training mode)",
                      ko=f"{ko_case}: 모델이 학습 모드로 평가되어 드롭아웃이 켜져 있었습니다. 먼저 model.eval()을 호출하세요 "
-                     "(모델이 학습 모드로 들어올 수 있습니다)")
+                        "(모델이 학습 모드로 들어올 수 있습니다)")
             fail(en=f"{en_case}: the loss of the only batch should be {e['result'][0]:.6g} (the model in eval mode, dropout "
-                 f"off), got {loss:.6g}",
+                    f"off), got {loss:.6g}",
                  ko=f"{ko_case}: 하나뿐인 배치의 손실이 {e['result'][0]:.6g}(eval 모드, 드롭아웃 꺼짐)이어야 하는데 "
-                 f"{loss:.6g}입니다")
+                    f"{loss:.6g}입니다")
         probe = g["probe"] or {}
         ensure(probe.get("forwards", 0) > 0, en=f"{en_case}: evaluate never called the model",
                ko=f"{ko_case}: evaluate가 모델을 한 번도 호출하지 않았습니다")
         ensure(probe.get("with_grad", 1) == 0,
                en="evaluate: the model ran with gradient tracking on; wrap the loop in `with torch.no_grad():` (no graph "
-               "is needed to evaluate, and building one wastes memory and time)",
+                  "is needed to evaluate, and building one wastes memory and time)",
                ko="evaluate: 기울기 추적이 켜진 채로 모델이 실행되었습니다. 반복문을 `with torch.no_grad():`로 감싸세요 "
-               "(평가에는 계산 그래프가 필요 없고, 만들면 메모리와 시간만 낭비합니다)")
+                  "(평가에는 계산 그래프가 필요 없고, 만들면 메모리와 시간만 낭비합니다)")
     ensure(source.ok and _uses_no_grad(source, "evaluate"),
            en="evaluate: no `with torch.no_grad():` (or torch.inference_mode()) found in evaluate or in what it calls; "
-           "evaluate inside it",
+              "evaluate inside it",
            ko="evaluate: evaluate나 그것이 호출하는 함수에서 `with torch.no_grad():`(또는 torch.inference_mode())를 찾지 "
-           "못했습니다. 그 안에서 평가하세요")
+              "못했습니다. 그 안에서 평가하세요")
 
 
 # -- fit ------------------------------------------------------------------------------------
@@ -443,9 +443,9 @@ def _expect_history(history, keys=KEYS):
         values = history[key]
         ensure(isinstance(values, list) and len(values) == EPOCHS,
                en=f"history[{key!r}] must be a list with one value per epoch ({EPOCHS}), got "
-               f"{describe_type(values)}{' of length ' + str(len(values)) if isinstance(values, list) else ''}",
+                  f"{describe_type(values)}{' of length ' + str(len(values)) if isinstance(values, list) else ''}",
                ko=f"history[{key!r}]는 에폭마다 값 하나씩({EPOCHS}개) 담긴 리스트여야 하는데 {describe_type(values)}"
-               f"{'(길이 ' + str(len(values)) + ')' if isinstance(values, list) else ''}입니다")
+                  f"{'(길이 ' + str(len(values)) + ')' if isinstance(values, list) else ''}입니다")
         out[key] = [_number(v, f"history[{key!r}][{i}]") for i, v in enumerate(values)]
     return out
 
@@ -472,11 +472,11 @@ def _run_fit(student, reference, battery, device):
     except StudentError as err:
         if err.is_a("TypeError") and "metrics" in err.raw_message:
             fail(en="ReduceLROnPlateau.step() needs the value to watch: call scheduler.step(val_loss) for it "
-                 "(other schedulers: scheduler.step()); tell them apart with isinstance(scheduler, "
-                 "torch.optim.lr_scheduler.ReduceLROnPlateau)",
+                    "(other schedulers: scheduler.step()); tell them apart with isinstance(scheduler, "
+                    "torch.optim.lr_scheduler.ReduceLROnPlateau)",
                  ko="ReduceLROnPlateau.step()에는 지켜볼 값이 필요합니다: scheduler.step(val_loss)로 호출하세요 "
-                 "(다른 스케줄러는 scheduler.step()). isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)로 "
-                 "구분하세요")
+                    "(다른 스케줄러는 scheduler.step()). isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)로 "
+                    "구분하세요")
         raise
 
 
@@ -516,26 +516,26 @@ def _expect_schedule(case, g, e, expected_lr_en, expected_lr_ko, hint_en, hint_k
         shifted = all(_close(history["lr"][i], want[i + 1], rel=1e-6, abs_=1e-12) for i in range(EPOCHS - 1))
         if shifted and epoch + 1 < EPOCHS:
             fail(en=f"{en_case}: history['lr'][{epoch}] is {value:.6g}, the rate after scheduler.step(); epoch {epoch} "
-                 f"trained with {lr:.6g}: record optimizer.param_groups[0]['lr'] when the epoch starts",
+                    f"trained with {lr:.6g}: record optimizer.param_groups[0]['lr'] when the epoch starts",
                  ko=f"{ko_case}: history['lr'][{epoch}]가 scheduler.step() 뒤의 학습률 {value:.6g}입니다. {epoch}번째 에폭은 "
-                 f"{lr:.6g}로 학습했습니다. 에폭을 시작할 때 optimizer.param_groups[0]['lr']을 기록하세요")
+                    f"{lr:.6g}로 학습했습니다. 에폭을 시작할 때 optimizer.param_groups[0]['lr']을 기록하세요")
         fail(en=f"{en_case}: history['lr'][{epoch}] is {value:.6g}, expected {lr:.6g} ({expected_lr_en}). "
-             f"{hint_en} ({n_batches} batches per epoch here)",
+                f"{hint_en} ({n_batches} batches per epoch here)",
              ko=f"{ko_case}: history['lr'][{epoch}]가 {value:.6g}인데 {lr:.6g}이어야 합니다 ({expected_lr_ko}). "
-             f"{hint_ko} (여기서는 에폭마다 배치 {n_batches}개)")
+                f"{hint_ko} (여기서는 에폭마다 배치 {n_batches}개)")
     if _params_equal(g["params"], g["initial"]):
         fail(en=f"{en_case}: the learning rates in history are right, but fit never changed the model's parameters: "
-             "train every epoch with train_one_epoch (if train_one_epoch loses points, fix it first)",
+                "train every epoch with train_one_epoch (if train_one_epoch loses points, fix it first)",
              ko=f"{ko_case}: history의 학습률은 맞지만 fit이 모델 파라미터를 한 번도 바꾸지 않았습니다. 에폭마다 "
-             "train_one_epoch로 학습하세요 (train_one_epoch가 점수를 잃었다면 그것부터 고치세요)")
+                "train_one_epoch로 학습하세요 (train_one_epoch가 점수를 잃었다면 그것부터 고치세요)")
     if not _params_equal(g["params"], e["params"]):
         largest = _largest_difference(g["params"], e["params"])
         fail(en=f"{en_case}: the learning rates in history are right, but the parameters after fit differ from those of the "
-             f"expected run (largest difference {largest:.3g}): the epochs did not train with those rates. Step the "
-             "scheduler once per epoch, after validation; if train_one_epoch loses points, fix it first",
+                f"expected run (largest difference {largest:.3g}): the epochs did not train with those rates. Step the "
+                "scheduler once per epoch, after validation; if train_one_epoch loses points, fix it first",
              ko=f"{ko_case}: history의 학습률은 맞지만 fit 후 파라미터가 기대 실행과 다릅니다 (가장 큰 차이 {largest:.3g}). "
-             "에폭들이 그 학습률로 학습하지 않았습니다. 스케줄러는 에폭마다 한 번, 검증 뒤에 step 하세요. "
-             "train_one_epoch가 점수를 잃었다면 그것부터 고치세요")
+                "에폭들이 그 학습률로 학습하지 않았습니다. 스케줄러는 에폭마다 한 번, 검증 뒤에 step 하세요. "
+                "train_one_epoch가 점수를 잃었다면 그것부터 고치세요")
 
 
 STEP = {"dropout": 0.0, "start_mode": "eval", "lr": LR, "scheduler": "step"}

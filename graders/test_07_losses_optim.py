@@ -93,9 +93,9 @@ def _forbid(found, name, what_en, what_ko):
     shown = ", ".join(f"{item} (line {line})" for line, item in found[:3])
     shown_ko = ", ".join(f"{item} ({line}번째 줄)" for line, item in found[:3])
     fail(en=f"{name}: your file uses {shown}: {what_en}. If you compare with it while testing, put that code "
-         "under `if __name__ == \"__main__\":`",
+            "under `if __name__ == \"__main__\":`",
          ko=f"{name}: 파일이 {shown_ko}을(를) 사용합니다: {what_ko}. 테스트용으로 비교해 보는 코드라면 "
-         "`if __name__ == \"__main__\":` 아래에 두세요")
+            "`if __name__ == \"__main__\":` 아래에 두세요")
 
 
 def _expect_loss_by_hand(source, function, names, name):
@@ -141,9 +141,9 @@ def _expect_by_hand_at_runtime(got, name):
     used = got[2]
     ensure(not used,
            en=f"{name}: your function calls {', '.join(used)}; the exercise is to compute the loss yourself with "
-           "tensor operations",
+              "tensor operations",
            ko=f"{name}: 함수가 {', '.join(used)}을(를) 호출합니다. 이 연습은 손실을 텐서 연산으로 직접 계산하는 "
-           "것입니다")
+              "것입니다")
 
 
 def _expect_loss(got, expected, name, rtol=None, atol=None):
@@ -152,10 +152,10 @@ def _expect_loss(got, expected, name, rtol=None, atol=None):
     expect_tensor(value, expected[0], name, rtol=rtol, atol=atol)
     ensure(grad is not None,
            en=f"{name}: the loss is not connected to the autograd graph of its input, so backward() cannot "
-           "compute a gradient. Use tensor operations only (no .item(), float(), NumPy or torch.tensor(...) "
-           "on the way)",
+              "compute a gradient. Use tensor operations only (no .item(), float(), NumPy or torch.tensor(...) "
+              "on the way)",
            ko=f"{name}: 손실이 입력의 autograd 그래프와 이어져 있지 않아 backward()로 기울기를 구할 수 없습니다. "
-           "텐서 연산만 쓰세요 (.item(), float(), NumPy, torch.tensor(...)를 거치지 마세요)")
+              "텐서 연산만 쓰세요 (.item(), float(), NumPy, torch.tensor(...)를 거치지 마세요)")
     expect_tensor(grad, expected[1], f"the gradient of {name} with respect to its first argument",
                   rtol=rtol, atol=atol)
 
@@ -247,17 +247,17 @@ def test_cross_entropy_large_logits(student, reference, rng, source):
         _expect_by_hand_at_runtime(got, name)
         if isinstance(value, torch.Tensor) and value.numel() >= 1 and not bool(torch.isfinite(value).all()):
             fail(en=f"{name}: got {value.flatten()[0].item()} instead of {expected[0].item():.6g}. exp(1000) "
-                 "overflows (inf, and inf/inf = nan), and log of a probability that rounded to 0 is -inf. Use the "
-                 "log-sum-exp trick: subtract each row's maximum before exp (torch.logsumexp or torch.log_softmax "
-                 "do it for you)",
+                    "overflows (inf, and inf/inf = nan), and log of a probability that rounded to 0 is -inf. Use the "
+                    "log-sum-exp trick: subtract each row's maximum before exp (torch.logsumexp or torch.log_softmax "
+                    "do it for you)",
                  ko=f"{name}: {expected[0].item():.6g} 대신 {value.flatten()[0].item()}이(가) 나왔습니다. exp(1000)은 "
-                 "넘쳐서 inf가 되고(inf/inf = nan), 0으로 반올림된 확률의 log는 -inf입니다. log-sum-exp 기법을 "
-                 "쓰세요: exp 전에 행마다 최댓값을 빼세요 (torch.logsumexp나 torch.log_softmax가 해 줍니다)")
+                    "넘쳐서 inf가 되고(inf/inf = nan), 0으로 반올림된 확률의 log는 -inf입니다. log-sum-exp 기법을 "
+                    "쓰세요: exp 전에 행마다 최댓값을 빼세요 (torch.logsumexp나 torch.log_softmax가 해 줍니다)")
         if isinstance(grad, torch.Tensor) and not bool(torch.isfinite(grad).all()):
             fail(en=f"{name}: the gradient contains inf or nan: compute the loss with the log-sum-exp trick "
-                 "(torch.logsumexp / torch.log_softmax) so that backward() stays finite too",
+                    "(torch.logsumexp / torch.log_softmax) so that backward() stays finite too",
                  ko=f"{name}: 기울기에 inf나 nan이 있습니다: 손실을 log-sum-exp 기법(torch.logsumexp / "
-                 "torch.log_softmax)으로 계산해야 backward()도 유한한 값이 됩니다")
+                    "torch.log_softmax)으로 계산해야 backward()도 유한한 값이 됩니다")
         en, ko = _ce_hint(got, expected, logits.shape[0])
         with _hint(en=en, ko=ko):
             _expect_loss(got, expected, name, rtol=1e-5, atol=1e-3)
@@ -294,9 +294,9 @@ def test_mse(student, reference, rng, source):
     got_all, expected_all = _losses(student, "mse", battery), _losses(reference, "mse", battery)
     for (name, _, _), got, expected in zip(battery, got_all, expected_all):
         with _hint(en="MSE is ((pred - target) ** 2).mean(): the square of every difference, averaged over ALL "
-                   "elements (not the sum, not the absolute value, not divided by len(pred))",
+                      "elements (not the sum, not the absolute value, not divided by len(pred))",
                    ko="MSE는 ((pred - target) ** 2).mean()입니다: 모든 차이의 제곱을 전체 원소 개수로 평균 냅니다 "
-                   "(합도, 절댓값도, len(pred)로 나누는 것도 아닙니다)"):
+                      "(합도, 절댓값도, len(pred)로 나누는 것도 아닙니다)"):
             _expect_loss(got, expected, name)
 
 
@@ -387,18 +387,18 @@ def _explain_optimizer():
         msg = err.raw_message
         if "leaf Variable that requires grad" in msg and "in-place" in msg:
             fail(en=f"{err.text.en}. Update the parameters inside `with torch.no_grad():` (or decorate step() "
-                 "with @torch.no_grad()): an in-place change of a leaf tensor that requires grad must not be "
-                 "recorded by autograd",
+                    "with @torch.no_grad()): an in-place change of a leaf tensor that requires grad must not be "
+                    "recorded by autograd",
                  ko=f"{err.text.ko}. 파라미터 업데이트는 `with torch.no_grad():` 안에서 하세요 (또는 step()에 "
-                 "@torch.no_grad()를 붙이세요): 기울기를 추적하는 잎 텐서의 제자리 변경은 autograd가 기록하면 "
-                 "안 됩니다")
+                    "@torch.no_grad()를 붙이세요): 기울기를 추적하는 잎 텐서의 제자리 변경은 autograd가 기록하면 "
+                    "안 됩니다")
         if "NoneType" in msg:
             fail(en=f"{err.text.en}. A parameter's .grad was None: skip such parameters in step() "
-                 "(`if p.grad is None: continue`), as torch.optim.Adam does, and check for None before "
-                 "p.grad.zero_() in zero_grad()",
+                    "(`if p.grad is None: continue`), as torch.optim.Adam does, and check for None before "
+                    "p.grad.zero_() in zero_grad()",
                  ko=f"{err.text.ko}. 어떤 파라미터의 .grad가 None이었습니다: step()에서는 그런 파라미터를 "
-                 "건너뛰고(`if p.grad is None: continue`, torch.optim.Adam처럼), zero_grad()에서는 "
-                 "p.grad.zero_() 전에 None인지 확인하세요")
+                    "건너뛰고(`if p.grad is None: continue`, torch.optim.Adam처럼), zero_grad()에서는 "
+                    "p.grad.zero_() 전에 None인지 확인하세요")
         raise
 
 
@@ -560,10 +560,10 @@ def test_ManualAdam_zero_grad(student, rng, source):
         except StudentError as err:
             if "NoneType" in err.raw_message:
                 fail(en=f"{name}: {err.text.en}. Before the first backward() (the first batch of a training loop) every "
-                     ".grad is None: zero_grad() must handle that (set p.grad = None, or check for None before "
-                     "p.grad.zero_())",
+                        ".grad is None: zero_grad() must handle that (set p.grad = None, or check for None before "
+                        "p.grad.zero_())",
                      ko=f"{name}: {err.text.ko}. 첫 backward() 전에는(학습 루프의 첫 배치) 모든 .grad가 None입니다: "
-                     "zero_grad()는 그 경우도 처리해야 합니다 (p.grad = None, 또는 p.grad.zero_() 전에 None 확인)")
+                        "zero_grad()는 그 경우도 처리해야 합니다 (p.grad = None, 또는 p.grad.zero_() 전에 None 확인)")
             raise
         ensure(isinstance(got, dict) and got.get("torch_adam", 0) == 0,
                en=f"{name}: your ManualAdam uses torch.optim.Adam; write the optimizer yourself",
@@ -581,14 +581,14 @@ def test_ManualAdam_zero_grad(student, rng, source):
                    ko=f"{name}: zero_grad()와 backward() 뒤에 파라미터 {i}의 기울기가 없습니다")
             if stale and not _close(grad, fresh):
                 fail(en=f"{name}: after zero_grad() the gradients of parameter(s) {stale} were still there, so the "
-                     "next backward() adds to them (gradients accumulate). Clear every parameter: p.grad = None "
-                     "or p.grad.zero_()",
+                        "next backward() adds to them (gradients accumulate). Clear every parameter: p.grad = None "
+                        "or p.grad.zero_()",
                      ko=f"{name}: zero_grad() 뒤에도 파라미터 {stale}의 기울기가 남아 다음 backward()가 거기에 "
-                     "더해집니다 (기울기는 누적됩니다). 모든 파라미터를 지우세요: p.grad = None 또는 "
-                     "p.grad.zero_()")
+                        "더해집니다 (기울기는 누적됩니다). 모든 파라미터를 지우세요: p.grad = None 또는 "
+                        "p.grad.zero_()")
             with _hint(en="after zero_grad(), one backward() must give exactly one fresh gradient (gradients "
-                       "accumulate until they are cleared)",
+                          "accumulate until they are cleared)",
                        ko="zero_grad() 뒤 backward() 한 번이면 새 기울기 하나와 정확히 같아야 합니다 (기울기는 지울 "
-                       "때까지 누적됩니다)"):
+                          "때까지 누적됩니다)"):
                 expect_tensor(grad, fresh, f"{name}: gradient of parameter {i} after zero_grad() and backward()",
                               rtol=1e-6, atol=1e-9)

@@ -76,25 +76,25 @@ def _explain_autograd(name):
         msg = err.raw_message
         if err.is_a("TypeError") and "NoneType" in msg or "can only change requires_grad flags" in msg:
             fail(en=f"{name}: {err.text.en}. x.grad was None: after `x = x - lr * x.grad` outside torch.no_grad(), the "
-                 "new x is an intermediate node of the graph (not a leaf), and backward() does not keep .grad "
-                 "for it. Do the update inside `with torch.no_grad():` and call x.requires_grad_(True) at the "
-                 "start of every step",
+                    "new x is an intermediate node of the graph (not a leaf), and backward() does not keep .grad "
+                    "for it. Do the update inside `with torch.no_grad():` and call x.requires_grad_(True) at the "
+                    "start of every step",
                  ko=f"{name}: {err.text.ko}. x.grad가 None이었습니다: torch.no_grad() 밖에서 `x = x - lr * x.grad`를 하면 "
-                 "새 x는 그래프의 중간 노드(잎 텐서가 아님)가 되어 backward()가 .grad를 남기지 않습니다. "
-                 "업데이트는 `with torch.no_grad():` 안에서 하고, 매 단계 시작에 x.requires_grad_(True)를 "
-                 "호출하세요")
+                    "새 x는 그래프의 중간 노드(잎 텐서가 아님)가 되어 backward()가 .grad를 남기지 않습니다. "
+                    "업데이트는 `with torch.no_grad():` 안에서 하고, 매 단계 시작에 x.requires_grad_(True)를 "
+                    "호출하세요")
         if "leaf Variable that requires grad" in msg and "in-place" in msg:
             fail(en=f"{name}: {err.text.en}. An in-place update (x -= lr * x.grad) of a tensor that requires grad must "
-                 "happen inside `with torch.no_grad():`, so that autograd does not record it",
+                    "happen inside `with torch.no_grad():`, so that autograd does not record it",
                  ko=f"{name}: {err.text.ko}. 기울기를 추적하는 텐서의 제자리 업데이트(x -= lr * x.grad)는 "
-                 "`with torch.no_grad():` 안에서 해야 autograd가 기록하지 않습니다")
+                    "`with torch.no_grad():` 안에서 해야 autograd가 기록하지 않습니다")
         if "does not require grad and does not have a grad_fn" in msg:
             fail(en=f"{name}: {err.text.en}. x did not require grad when the loss was computed: call "
-                 "x.requires_grad_(True) at the start of every step (the x made by the update under "
-                 "torch.no_grad() is a new tensor that does not track gradients)",
+                    "x.requires_grad_(True) at the start of every step (the x made by the update under "
+                    "torch.no_grad() is a new tensor that does not track gradients)",
                  ko=f"{name}: {err.text.ko}. 손실을 계산할 때 x가 기울기를 추적하지 않았습니다: 매 단계 시작에 "
-                 "x.requires_grad_(True)를 호출하세요 (torch.no_grad() 안의 업데이트로 만든 x는 기울기를 "
-                 "추적하지 않는 새 텐서입니다)")
+                    "x.requires_grad_(True)를 호출하세요 (torch.no_grad() 안의 업데이트로 만든 x는 기울기를 "
+                    "추적하지 않는 새 텐서입니다)")
         raise
 
 
@@ -170,12 +170,12 @@ def _expect_restores_image(got, case, reference_result, name, *, strict=True):
     bound = 1.5 * ref_rms + 0.02 if strict else max(1.5 * ref_rms + 0.02, 0.5 * _rms(case.image * 0, case.image))
     ensure(got_rms == got_rms and got_rms <= bound,
            en=f"{name}: the restored image is far from the original: RMS error per pixel {got_rms:.4g}, but "
-           f"{steps} steps of gradient descent get to {ref_rms:.4g}. Does your loop run `steps` times, with "
-           f"lr = 0.8 by default? If you update x in place, clear x.grad every step (gradients accumulate). "
-           f"{RECIPE_EN}",
+              f"{steps} steps of gradient descent get to {ref_rms:.4g}. Does your loop run `steps` times, with "
+              f"lr = 0.8 by default? If you update x in place, clear x.grad every step (gradients accumulate). "
+              f"{RECIPE_EN}",
            ko=f"{name}: 복원한 이미지가 원본과 많이 다릅니다: 픽셀당 RMS 오차 {got_rms:.4g}, 경사 하강법 {steps}번이면 "
-           f"{ref_rms:.4g}까지 갑니다. 반복문이 `steps`번 돌고, 기본 lr이 0.8인가요? x를 제자리에서 업데이트한다면 "
-           f"매 단계 x.grad를 지우세요 (기울기는 누적됩니다). {RECIPE_KO}")
+              f"{ref_rms:.4g}까지 갑니다. 반복문이 `steps`번 돌고, 기본 lr이 0.8인가요? x를 제자리에서 업데이트한다면 "
+              f"매 단계 x.grad를 지우세요 (기울기는 누적됩니다). {RECIPE_KO}")
 
 
 # -- restore ------------------------------------------------------------------------------------
@@ -269,11 +269,11 @@ def test_restore_follows_dtype(student, reference, rng):
         if got.dtype != expected.dtype:
             e, g = str(expected.dtype).removeprefix("torch."), str(got.dtype).removeprefix("torch.")
             fail(en=f"{name}: expected dtype {e} (the dtype of broken), got {g}. The candidate follows broken's dtype: "
-                 "torch.randn(broken.shape, generator=..., dtype=broken.dtype), not a fixed dtype (torch.randn "
-                 "without dtype= makes float32)",
+                    "torch.randn(broken.shape, generator=..., dtype=broken.dtype), not a fixed dtype (torch.randn "
+                    "without dtype= makes float32)",
                  ko=f"{name}: dtype이 broken과 같은 {e}이어야 하는데 {g}입니다. 후보의 dtype은 broken을 따릅니다: "
-                 "고정된 dtype이 아니라 torch.randn(broken.shape, generator=..., dtype=broken.dtype) "
-                 "(dtype= 없이 torch.randn을 쓰면 float32가 됩니다)")
+                    "고정된 dtype이 아니라 torch.randn(broken.shape, generator=..., dtype=broken.dtype) "
+                    "(dtype= 없이 torch.randn을 쓰면 float32가 됩니다)")
     _expect_values(student, reference, battery, got_all=got_all, expected_all=expected_all)
 
 
@@ -301,9 +301,9 @@ def test_restore_returns_detached(student, reference, rng):
         meta = meta_of(got)
         ensure(not tracked and not (meta is not None and (meta.requires_grad or meta.grad_fn)),
                en=f"{name}: the returned tensor still requires grad: backward() through it reached your candidate. "
-               "Return x.detach(), the restored image cut off from the autograd graph",
+                  "Return x.detach(), the restored image cut off from the autograd graph",
                ko=f"{name}: 돌려준 텐서가 아직 기울기를 추적합니다: 그것을 거쳐 backward()가 후보까지 닿았습니다. "
-               "그래프에서 떼어 낸 x.detach()를 돌려주세요")
+                  "그래프에서 떼어 낸 x.detach()를 돌려주세요")
 
 
 # -- restore.no_grad ------------------------------------------------------------------------
@@ -326,11 +326,11 @@ def test_restore_updates_under_no_grad(student, reference, rng):
             chained = report.get("first_chained") if isinstance(report, dict) else None
             if isinstance(chained, int):
                 fail(en=f"{name}: at call {chained} of corrupt, x was computed from the previous x while autograd was "
-                     "recording (an update outside torch.no_grad()), so every step's graph hangs on to all the "
-                     "earlier ones (the corrupting function of this check then answers differently, and the "
-                     "image is not restored). Update x inside `with torch.no_grad():`",
+                        "recording (an update outside torch.no_grad()), so every step's graph hangs on to all the "
+                        "earlier ones (the corrupting function of this check then answers differently, and the "
+                        "image is not restored). Update x inside `with torch.no_grad():`",
                      ko=f"{name}: corrupt의 {chained}번째 호출에서 x가 autograd가 기록하는 중에 이전 x로부터 계산되어 "
-                     "있었습니다(torch.no_grad() 밖의 업데이트). 그러면 매 단계의 그래프가 앞의 모든 그래프에 "
-                     "매달립니다 (이 검사의 망가뜨리는 함수는 그때 다른 값을 내므로 이미지가 복원되지 않습니다). "
-                     "x는 `with torch.no_grad():` 안에서 업데이트하세요")
+                        "있었습니다(torch.no_grad() 밖의 업데이트). 그러면 매 단계의 그래프가 앞의 모든 그래프에 "
+                        "매달립니다 (이 검사의 망가뜨리는 함수는 그때 다른 값을 내므로 이미지가 복원되지 않습니다). "
+                        "x는 `with torch.no_grad():` 안에서 업데이트하세요")
             raise failure

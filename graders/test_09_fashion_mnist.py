@@ -115,8 +115,8 @@ def _cause(err: StudentError, source: Any) -> Text | None:
                 "the PIL image: put transforms.ToTensor() first, then transforms.Normalize(mean, std) "
                 f"({err.type_name}: {err.raw_message:.120})",
                 ko=f"build_transform: Normalize{at_ko}가 ToTensor보다 먼저 있습니다. Normalize는 텐서에만 동작하는데 PIL "
-                "이미지를 받았습니다. transforms.ToTensor()를 먼저, 그다음 transforms.Normalize(mean, std)를 두세요 "
-                f"({err.type_name}: {err.raw_message:.120})")
+                   "이미지를 받았습니다. transforms.ToTensor()를 먼저, 그다음 transforms.Normalize(mean, std)를 두세요 "
+                   f"({err.type_name}: {err.raw_message:.120})")
     for module, number in (("06_training", "06"), ("05_data", "05")):
         mine = [f for f in frames if f.get("file") == f"{module}.py"]
         if mine:
@@ -127,7 +127,7 @@ def _cause(err: StudentError, source: Any) -> Text | None:
             return Text(en=f"the problem is in your {module}.py, which this module uses: {last['function']} (line "
                     f"{last['line']}) {what}. Fix module {number} first (torchdojo check --module {module})",
                     ko=f"이 모듈이 쓰는 {module}.py에 문제가 있습니다: {last['function']} ({last['line']}번째 줄){what_ko}. "
-                    f"먼저 {number} 모듈을 고치세요 (torchdojo check --module {module})")
+                       f"먼저 {number} 모듈을 고치세요 (torchdojo check --module {module})")
     return None
 
 
@@ -167,7 +167,7 @@ def test_build_transform(student, source, rng):
     ensure(isinstance(transform, RemoteObject) and transform._td_callable,
            en=f"build_transform() must return a transform (e.g. transforms.Compose([...])), got {describe_type(transform)}",
            ko=f"build_transform()은 변환(transforms.Compose([...]) 등)을 돌려줘야 하는데 {describe_type(transform)}이(가) "
-           "왔습니다")
+              "왔습니다")
     images = list(cases(rng, fixed=_fixed_pixels(), random=_pixels, count=2))
     with _named_causes(source):
         outputs = student.call(apply_transforms, transform, [p.numpy() for p in images],
@@ -195,28 +195,28 @@ def test_build_transform(student, source, rng):
         affine = scale > 0 and bool(torch.allclose(out, raw * scale + shift, rtol=1e-4, atol=1e-4))
         ensure(affine,
                en="the transform must be ToTensor() followed by Normalize(mean, std): every pixel p should become "
-               "(p / 255 - mean) / std, which is not what came out (no random or per-pixel changes)",
+                  "(p / 255 - mean) / std, which is not what came out (no random or per-pixel changes)",
                ko="변환은 ToTensor() 다음 Normalize(mean, std)여야 합니다: 모든 픽셀 p가 (p / 255 - mean) / std가 되어야 "
-               "하는데 그렇지 않습니다 (무작위 변환이나 픽셀별 변환은 안 됩니다)")
+                  "하는데 그렇지 않습니다 (무작위 변환이나 픽셀별 변환은 안 됩니다)")
         maps.append((scale, shift))
     scale, shift = maps[0]
     ensure(all(math.isclose(s, scale, rel_tol=1e-4, abs_tol=1e-4) and math.isclose(t, shift, rel_tol=1e-4, abs_tol=1e-4)
                for s, t in maps),
            en="the transform normalises each image differently (e.g. with that image's own mean and std): Normalize "
-           "needs the same mean and std for every image, e.g. FashionMNIST's 0.2860 and 0.3530",
+              "needs the same mean and std for every image, e.g. FashionMNIST's 0.2860 and 0.3530",
            ko="변환이 이미지마다 다르게 정규화합니다 (예: 그 이미지 자신의 평균과 표준편차). Normalize는 모든 이미지에 같은 "
-           "평균과 표준편차를 써야 합니다 (예: FashionMNIST의 0.2860과 0.3530)")
+              "평균과 표준편차를 써야 합니다 (예: FashionMNIST의 0.2860과 0.3530)")
     ensure(not (math.isclose(scale, 1.0, abs_tol=1e-4) and math.isclose(shift, 0.0, abs_tol=1e-4)),
            en="the values are still in [0, 1]: add transforms.Normalize(mean, std) after ToTensor() "
-           "(e.g. FashionMNIST's own mean 0.2860 and std 0.3530, or 0.5 and 0.5)",
+              "(e.g. FashionMNIST's own mean 0.2860 and std 0.3530, or 0.5 and 0.5)",
            ko="값이 아직 [0, 1] 범위입니다: ToTensor() 뒤에 transforms.Normalize(mean, std)를 추가하세요 "
-           "(예: FashionMNIST의 평균 0.2860과 표준편차 0.3530, 또는 0.5와 0.5)")
+              "(예: FashionMNIST의 평균 0.2860과 표준편차 0.3530, 또는 0.5와 0.5)")
     mean, std = -shift / scale, 1 / scale
     ensure(0.0 <= mean <= 1.0 and 0.05 <= std <= 1.0,
            en=f"Normalize got mean {mean:.4g} and std {std:.4g}; pixel values after ToTensor() lie in [0, 1], so use a "
-           "mean in [0, 1] and a std between 0.05 and 1 (e.g. 0.2860 and 0.3530)",
+              "mean in [0, 1] and a std between 0.05 and 1 (e.g. 0.2860 and 0.3530)",
            ko=f"Normalize의 평균이 {mean:.4g}, 표준편차가 {std:.4g}입니다. ToTensor() 뒤의 픽셀 값은 [0, 1]이므로 평균은 "
-           "[0, 1], 표준편차는 0.05~1 사이로 하세요 (예: 0.2860과 0.3530)")
+              "[0, 1], 표준편차는 0.05~1 사이로 하세요 (예: 0.2860과 0.3530)")
 
 
 # -- load_fashion_mnist -------------------------------------------------------------------
@@ -234,9 +234,9 @@ def _expect_sample(dataset, index, label, split):
         is_tensor = isinstance(image, torch.Tensor) and list(image.shape) == [1, 28, 28]
     ensure(is_image or is_tensor,
            en=f"{split}[{index}][0] must be the image (a PIL image, or a [1, 28, 28] tensor after the transform), got "
-           f"{describe_type(image)}{' of shape ' + str(list(image.shape)) if isinstance(image, torch.Tensor) else ''}",
+              f"{describe_type(image)}{' of shape ' + str(list(image.shape)) if isinstance(image, torch.Tensor) else ''}",
            ko=f"{split}[{index}][0]은 이미지(PIL 이미지, 또는 변환 후 [1, 28, 28] 텐서)여야 하는데 {describe_type(image)}"
-           f"{'(모양 ' + str(list(image.shape)) + ')' if isinstance(image, torch.Tensor) else ''}이(가) 왔습니다")
+              f"{'(모양 ' + str(list(image.shape)) + ')' if isinstance(image, torch.Tensor) else ''}이(가) 왔습니다")
     ensure(isinstance(got_label, int) and not isinstance(got_label, bool) and got_label == label,
            en=f"{split}[{index}][1] must be the label {label} (an int), got {got_label!r:.60}",
            ko=f"{split}[{index}][1]은 레이블 {label}(int)이어야 하는데 {got_label!r:.60}입니다")
@@ -254,21 +254,21 @@ def test_load_fashion_mnist(student, source, rng, data_dir):
         except StudentError as err:
             if err.is_a("RuntimeError") and "not found" in err.raw_message:
                 fail(en=f"load_fashion_mnist(root, train={train}) did not find the data that is there: "
-                     "use torchvision.datasets.FashionMNIST(root, train=train, ...) with `root` as given; it reads "
-                     f"root/FashionMNIST/raw/ ({err.type_name}: {err.raw_message:.200})",
+                        "use torchvision.datasets.FashionMNIST(root, train=train, ...) with `root` as given; it reads "
+                        f"root/FashionMNIST/raw/ ({err.type_name}: {err.raw_message:.200})",
                      ko=f"load_fashion_mnist(root, train={train})가 있는 데이터를 찾지 못했습니다. 받은 `root` 그대로 "
-                     "torchvision.datasets.FashionMNIST(root, train=train, ...)를 쓰세요. root/FashionMNIST/raw/를 "
-                     f"읽습니다 ({err.type_name}: {err.raw_message:.200})")
+                        "torchvision.datasets.FashionMNIST(root, train=train, ...)를 쓰세요. root/FashionMNIST/raw/를 "
+                        f"읽습니다 ({err.type_name}: {err.raw_message:.200})")
             raise
         ensure(isinstance(dataset, RemoteObject) and dataset.isinstance_of(FASHION),
                en=f"load_fashion_mnist must return torchvision.datasets.FashionMNIST, got {describe_type(dataset)}",
                ko=f"load_fashion_mnist는 torchvision.datasets.FashionMNIST를 돌려줘야 하는데 {describe_type(dataset)}이(가) "
-               "왔습니다")
+                  "왔습니다")
         ensure(len(dataset) == n,
                en=f"load_fashion_mnist(root, train={train}) has {len(dataset)} samples, but the {split} files hold {n}: "
-               "pass `train` on to FashionMNIST (train=True: the training split, train=False: the test split)",
+                  "pass `train` on to FashionMNIST (train=True: the training split, train=False: the test split)",
                ko=f"load_fashion_mnist(root, train={train})의 샘플이 {len(dataset)}개인데 {split} 파일에는 {n}개가 있습니다. "
-               "`train`을 FashionMNIST에 그대로 넘기세요 (train=True: 학습용, train=False: 테스트용)")
+                  "`train`을 FashionMNIST에 그대로 넘기세요 (train=True: 학습용, train=False: 테스트용)")
         for index in cases(rng, fixed=[0, n - 1], random=lambda r: _size(r, 1, n - 1), count=1):
             with _named_causes(source):
                 _expect_sample(dataset, index, int(labels[index]), split)
@@ -281,9 +281,9 @@ def test_load_fashion_mnist_no_download(student):
         student.load_fashion_mnist(root, True)
     ensure(not student.call(tried_download, root, _what="looking at the data folder"),
            en="load_fashion_mnist(root, train) tried to download the data: `download` must default to False and be "
-           "passed on as given (FashionMNIST(root, train=train, download=download)); downloading is the caller's choice",
+              "passed on as given (FashionMNIST(root, train=train, download=download)); downloading is the caller's choice",
            ko="load_fashion_mnist(root, train)가 데이터를 내려받으려 했습니다. `download`의 기본값은 False이고, 받은 값을 "
-           "그대로 넘겨야 합니다 (FashionMNIST(root, train=train, download=download)). 내려받을지는 호출하는 쪽이 정합니다")
+              "그대로 넘겨야 합니다 (FashionMNIST(root, train=train, download=download)). 내려받을지는 호출하는 쪽이 정합니다")
 
 
 # -- FashionClassifier --------------------------------------------------------------------
@@ -294,10 +294,10 @@ def _build_model(student):
     except StudentError as err:
         if err.is_a("AttributeError") and "before Module.__init__() call" in err.raw_message:
             fail(en="FashionClassifier(): call super().__init__() first in __init__, before creating layers: "
-                 "nn.Module has to set itself up before it can keep layers as attributes "
-                 f"({err.type_name}: {err.raw_message:.200})",
+                    "nn.Module has to set itself up before it can keep layers as attributes "
+                    f"({err.type_name}: {err.raw_message:.200})",
                  ko="FashionClassifier(): __init__ 맨 처음, 층을 만들기 전에 super().__init__()을 호출하세요. "
-                 f"nn.Module이 먼저 준비되어야 층을 속성으로 저장할 수 있습니다 ({err.type_name}: {err.raw_message:.200})")
+                    f"nn.Module이 먼저 준비되어야 층을 속성으로 저장할 수 있습니다 ({err.type_name}: {err.raw_message:.200})")
         raise
 
 
@@ -330,9 +330,9 @@ def _check_logits(model: Any, x: torch.Tensor) -> None:
     except StudentError as err:
         if err.is_a("RuntimeError") and "shape" in err.raw_message:
             fail(en=f"FashionClassifier failed on an input of shape {list(x.shape)}: flatten the image before the "
-                 f"Linear layer (nn.Flatten() or x.flatten(1): [B, 1, 28, 28] -> [B, 784]) ({err.raw_message:.200})",
+                    f"Linear layer (nn.Flatten() or x.flatten(1): [B, 1, 28, 28] -> [B, 784]) ({err.raw_message:.200})",
                  ko=f"FashionClassifier가 모양 {list(x.shape)}인 입력에서 실패했습니다. Linear 층 전에 이미지를 펴세요 "
-                 f"(nn.Flatten() 또는 x.flatten(1): [B, 1, 28, 28] -> [B, 784]) ({err.raw_message:.200})")
+                    f"(nn.Flatten() 또는 x.flatten(1): [B, 1, 28, 28] -> [B, 784]) ({err.raw_message:.200})")
         raise
     if not isinstance(out, torch.Tensor):
         fail(en=f"FashionClassifier must return a tensor of logits, got {describe_type(out)}",
@@ -348,16 +348,16 @@ def _check_logits(model: Any, x: torch.Tensor) -> None:
     meta = meta_of(out)  # a claim of the worker: it can only cost points
     ensure(meta is None or meta.requires_grad,
            en="the output does not require grad: the model's parameters must take part in forward (no torch.no_grad() "
-           "or .detach() inside forward)",
+              "or .detach() inside forward)",
            ko="출력이 기울기를 요구하지 않습니다. 순전파에 모델 파라미터가 쓰여야 합니다 (forward 안에서 torch.no_grad()나 "
-           ".detach() 금지)")
+              ".detach() 금지)")
     looks_like_probabilities = bool(((out >= 0) & (out <= 1)).all()) and bool(
         torch.allclose(out.sum(dim=1), torch.ones(b), atol=1e-4))
     ensure(not looks_like_probabilities,
            en="FashionClassifier returns probabilities (softmax): return the raw logits, because nn.CrossEntropyLoss "
-           "applies log-softmax itself",
+              "applies log-softmax itself",
            ko="FashionClassifier가 확률(softmax)을 돌려줍니다. 가공하지 않은 로짓을 돌려주세요. nn.CrossEntropyLoss가 "
-           "log-softmax를 직접 적용합니다")
+              "log-softmax를 직접 적용합니다")
 
 
 # -- train_classifier ---------------------------------------------------------------------
@@ -376,7 +376,7 @@ def _check_history(history: Any) -> None:
     """The form of what fit returns, and values that cannot contradict each other (points can only be lost)."""
     if not isinstance(history, dict):
         fail(en=f"train_classifier: the second value must be the history dict that fit() returns, got "
-             f"{describe_type(history)}",
+                f"{describe_type(history)}",
              ko=f"train_classifier: 두 번째 값은 fit()이 돌려주는 history dict여야 하는데 {describe_type(history)}입니다")
     missing = [k for k in KEYS if k not in history]
     ensure(not missing, en=f"the history lacks the key(s) {missing}; fit() returns {list(KEYS)}",
@@ -385,9 +385,9 @@ def _check_history(history: Any) -> None:
         values = history[key]
         ensure(isinstance(values, list) and len(values) == EPOCHS and all(_number(v) for v in values),
                en=f"history[{key!r}] must be a list of {EPOCHS} finite numbers (one per epoch: train_classifier got "
-               f"epochs={EPOCHS}), got {values!r:.120}",
+                  f"epochs={EPOCHS}), got {values!r:.120}",
                ko=f"history[{key!r}]는 유한한 숫자 {EPOCHS}개의 리스트여야 합니다 (에폭마다 하나: train_classifier가 "
-               f"epochs={EPOCHS}를 받았습니다). 받은 값: {values!r:.120}")
+                  f"epochs={EPOCHS}를 받았습니다). 받은 값: {values!r:.120}")
     ensure(all(0.0 <= v <= 1.0 for v in history["val_acc"]),
            en=f"history['val_acc'] must hold fractions in [0, 1], got {history['val_acc']}",
            ko=f"history['val_acc']에는 [0, 1] 범위의 비율이 있어야 하는데 {history['val_acc']}입니다")
@@ -399,11 +399,11 @@ def _check_history(history: Any) -> None:
     for epoch, (loss, acc) in enumerate(zip(history["val_loss"], history["val_acc"])):
         ensure(loss >= (1 - acc) * math.log(2) - 1e-3,
                en=f"history, epoch {epoch + 1}: val_acc {acc:.4g} and val_loss {loss:.4g} cannot both be true (with "
-               f"{1 - acc:.1%} wrong answers the mean cross-entropy is at least {(1 - acc) * math.log(2):.4g}): return "
-               "the history fit() computed, not numbers of your own",
+                  f"{1 - acc:.1%} wrong answers the mean cross-entropy is at least {(1 - acc) * math.log(2):.4g}): return "
+                  "the history fit() computed, not numbers of your own",
                ko=f"history, {epoch + 1}번째 에폭: val_acc {acc:.4g}와 val_loss {loss:.4g}는 함께 참일 수 없습니다 (오답이 "
-               f"{1 - acc:.1%}이면 평균 교차 엔트로피는 최소 {(1 - acc) * math.log(2):.4g}입니다). 직접 만든 숫자가 아니라 "
-               "fit()이 계산한 history를 돌려주세요")
+                  f"{1 - acc:.1%}이면 평균 교차 엔트로피는 최소 {(1 - acc) * math.log(2):.4g}입니다). 직접 만든 숫자가 아니라 "
+                  "fit()이 계산한 history를 돌려주세요")
 
 
 def _uses(source: Any, module: str) -> bool:
@@ -441,9 +441,9 @@ def test_train_classifier(student, source, rng, device, artifacts, data_dir, req
             transform = student.build_transform()
     except StudentError as err:
         fail(en=f"the trained model is scored with your build_transform(), which raised {err.type_name}: "
-             f"{err.raw_message:.200}",
+                f"{err.raw_message:.200}",
              ko=f"학습된 모델은 여러분의 build_transform()으로 평가하는데, 그 함수가 {err.type_name}을(를) 발생시켰습니다: "
-             f"{err.raw_message:.200}")
+                f"{err.raw_message:.200}")
     held = list(cases(rng, fixed=[_held_out(fixed_generator(HELD_TAG), N_HELD_FIXED)],
                       random=lambda r: _held_out(r, N_HELD_RANDOM), count=1))
     images = torch.cat([h[0] for h in held])
@@ -452,9 +452,9 @@ def test_train_classifier(student, source, rng, device, artifacts, data_dir, req
                               _what="running your trained model on new images")
     ensure(isinstance(logits, torch.Tensor) and list(logits.shape) == [len(images), 10],
            en=f"the trained model must give logits of shape [N, 10] for N images, got {describe_type(logits)}"
-           f"{' of shape ' + str(list(logits.shape)) if isinstance(logits, torch.Tensor) else ''}",
+              f"{' of shape ' + str(list(logits.shape)) if isinstance(logits, torch.Tensor) else ''}",
            ko=f"학습된 모델은 이미지 N개에 모양 [N, 10]의 로짓을 줘야 하는데 {describe_type(logits)}"
-           f"{'(모양 ' + str(list(logits.shape)) + ')' if isinstance(logits, torch.Tensor) else ''}이(가) 왔습니다")
+              f"{'(모양 ' + str(list(logits.shape)) + ')' if isinstance(logits, torch.Tensor) else ''}이(가) 왔습니다")
     predictions = torch.nan_to_num(logits.double(), nan=-math.inf).argmax(dim=1)
     start = 0
     for _, labels in held:
@@ -479,24 +479,24 @@ def _judge(student: Any, source: Any, history: dict, accuracy: float, decoy_accu
         head_ko += f" (history에는 검증 정확도가 {claimed:.1%}라고 되어 있습니다)"
     if decoy_accuracy >= max(GUESSING, accuracy + 0.1):  # the names the t10k labels give
         fail(en=f"{head_en}, but it gives them the names of the test split: it trained on the test split. Train on "
-             "load_fashion_mnist(root, train=True); the test split (train=False) is only for the final evaluation",
+                "load_fashion_mnist(root, train=True); the test split (train=False) is only for the final evaluation",
              ko=f"{head_ko}. 그런데 테스트 데이터의 이름을 붙입니다: 테스트 데이터로 학습했습니다. "
-             "load_fashion_mnist(root, train=True)로 학습하세요. 테스트 데이터(train=False)는 마지막 평가에만 씁니다")
+                "load_fashion_mnist(root, train=True)로 학습하세요. 테스트 데이터(train=False)는 마지막 평가에만 씁니다")
     if accuracy < GUESSING:
         if _uses(source, "06_training") and _06_changes_nothing(student):
             fail(en=f"{head_en}, no better than guessing. The cause is in your 06_training.py: its train_one_epoch "
-                 "left the parameters of a small test model unchanged (call optimizer.step() after loss.backward()). "
-                 "Fix module 06 first (torchdojo check --module 06_training)",
+                    "left the parameters of a small test model unchanged (call optimizer.step() after loss.backward()). "
+                    "Fix module 06 first (torchdojo check --module 06_training)",
                  ko=f"{head_ko}. 찍는 것과 다르지 않습니다. 원인은 06_training.py에 있습니다: train_one_epoch가 작은 시험용 "
-                 "모델의 파라미터를 바꾸지 않았습니다 (loss.backward() 다음 optimizer.step()을 호출하세요). 먼저 06 모듈을 "
-                 "고치세요 (torchdojo check --module 06_training)")
+                    "모델의 파라미터를 바꾸지 않았습니다 (loss.backward() 다음 optimizer.step()을 호출하세요). 먼저 06 모듈을 "
+                    "고치세요 (torchdojo check --module 06_training)")
         fail(en=f"{head_en}, no better than guessing (10 classes: 10%): the model did not learn. Train the model you "
-             "return (the optimizer must get that model's parameters: optimizer = ...(model.parameters(), ...)), on "
-             "load_fashion_mnist(root, train=True), for the `epochs` you are given",
+                "return (the optimizer must get that model's parameters: optimizer = ...(model.parameters(), ...)), on "
+                "load_fashion_mnist(root, train=True), for the `epochs` you are given",
              ko=f"{head_ko}. 찍는 것(10개 클래스: 10%)과 다르지 않습니다: 모델이 학습하지 않았습니다. 돌려주는 그 모델을 "
-             "학습하세요 (옵티마이저가 그 모델의 파라미터를 받아야 합니다: optimizer = ...(model.parameters(), ...)). "
-             "load_fashion_mnist(root, train=True)로, 받은 `epochs`만큼 학습하세요")
+                "학습하세요 (옵티마이저가 그 모델의 파라미터를 받아야 합니다: optimizer = ...(model.parameters(), ...)). "
+                "load_fashion_mnist(root, train=True)로, 받은 `epochs`만큼 학습하세요")
     fail(en=f"{head_en}, below {THRESHOLD:.0%}: it learned, but slowly. Try a larger learning rate (e.g. SGD with lr=0.01 "
-         "or 0.1) or Adam (torch.optim.Adam(model.parameters(), lr=1e-3))",
+            "or 0.1) or Adam (torch.optim.Adam(model.parameters(), lr=1e-3))",
          ko=f"{head_ko}. {THRESHOLD:.0%}보다 낮습니다: 학습은 했지만 느립니다. 더 큰 학습률(예: SGD의 lr=0.01이나 0.1)이나 "
-         "Adam(torch.optim.Adam(model.parameters(), lr=1e-3))을 써 보세요")
+            "Adam(torch.optim.Adam(model.parameters(), lr=1e-3))을 써 보세요")

@@ -336,7 +336,7 @@ def _grade(root: Path, source: Path) -> dict:
             return failure_results(Text(en=f"No exercise files found in your submission: upload {names} "
                                    "(or notebooks of the same names).",
                                    ko=f"제출물에서 연습 문제 파일을 찾지 못했습니다: {names} 파일(또는 같은 이름의 "
-                                   "노트북)을 올리세요."))
+                                      "노트북)을 올리세요."))
         with home_env(source / PACK_NAME):
             with Scorer(device=config.get("device", "cpu"), seed=config.get("seed"), lang=lang,
                         course=course) as scorer:

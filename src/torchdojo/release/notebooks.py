@@ -78,7 +78,7 @@ def read_notebook(nb_path: Path, root: Path | None = None) -> dict:
             Text(en=f"{name}: not a valid notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
             "open it in Jupyter, save it, and hand it in again",
             ko=f"{name}: 올바른 노트북이 아닙니다: {exc.lineno}번째 줄 {exc.colno}번째 칸의 JSON이 잘못되었습니다 "
-            f"({exc.msg}). Jupyter에서 열어 저장한 뒤 다시 제출하세요")) from exc
+               f"({exc.msg}). Jupyter에서 열어 저장한 뒤 다시 제출하세요")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookProblem(Text(en=f"{name}: not a notebook (no list of cells)", ko=f"{name}: 노트북이 아닙니다 (셀 목록이 없음)"))
     if not data["cells"]:
@@ -126,7 +126,7 @@ def extract_module_source(nb_path: Path, module: str, course: Course | None = No
             Text(en=f"{name}: cell {listed} of {mod.name} is missing (deleted, or its grade_id was renamed){extra_en}; "
             f"start from a fresh copy of the released notebook and paste your code into its answer cells",
             ko=f"{name}: {mod.name}의 셀 {listed}이(가) 없습니다 (지웠거나 grade_id 이름을 바꿨습니다){extra_ko}. "
-            f"배포된 노트북을 새로 받아 답안 셀에 코드를 옮겨 붙이세요"))
+               f"배포된 노트북을 새로 받아 답안 셀에 코드를 옮겨 붙이세요"))
     chunks = [f"# {mod.name}: from the notebook {name} (setup cell and answer cells)"]
     for index in sorted(chosen.values()):
         cell = data["cells"][index]
