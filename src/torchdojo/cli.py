@@ -10,7 +10,7 @@ from typing import Any, Callable
 import click
 from rich.console import Console
 
-from .cli_common import LocalizedGroup, library_errors
+from .cli_common import LocalizedGroup, class_export_options, library_errors
 from .i18n import Text, default_lang
 
 
@@ -266,19 +266,10 @@ def watch(directory: Path | None, device: str, lang: str | None, artifacts_dir: 
               help="Print the class overview (per module and item, most common failures) after the table.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the overview as one self-contained HTML page (plots inside; opens offline).")
-@click.option("--junitxml", "junit_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write JUnit XML (a suite per student, a case per item) for CI dashboards.")
-@click.option("--canvas", "canvas_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write a Canvas gradebook CSV (needs --roster).")
-@click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="CSV mapping folders to Canvas: folder,student,id,sis_user_id,sis_login_id,section.")
-@click.option("--assignment", default="torchdojo", show_default=True,
-              help="Canvas assignment name; NAME (ID) updates that assignment.")
+@class_export_options
 @click.option("--bom/--no-bom", default=None,
               help="CSV files in UTF-8 with a BOM, so Excel on Windows shows Korean names "
                    "(default: --canvas with a BOM, --csv without, as before).")
-@click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Write one Markdown file per student (items, points, messages) into this folder.")
 @click.option("--similarity", is_flag=True,
               help="Compare the students' files with copydetect (stubs and the reference are boilerplate); "
                    "pairs above --threshold go into the overview.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import click
@@ -119,3 +120,22 @@ def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(2)
 
     return wrapper
+
+
+def class_export_options(command: Callable) -> Callable:
+    """The class exports `grade` and `report` share: JUnit XML, Canvas CSV, per-student feedback."""
+    options = [
+        click.option("--junitxml", "junit_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="Write JUnit XML (a suite per student, a case per item) for CI dashboards."),
+        click.option("--canvas", "canvas_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="Write a Canvas gradebook CSV (needs --roster)."),
+        click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="CSV mapping folders to Canvas: folder,student,id,sis_user_id,sis_login_id,section."),
+        click.option("--assignment", default="torchdojo", show_default=True,
+                     help="Canvas assignment name; NAME (ID) updates that assignment."),
+        click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                     help="Write one Markdown file per student (items, points, messages) into this folder."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import library_errors
+from .cli_common import class_export_options, library_errors
 
 
 @click.command("report")
@@ -19,19 +19,10 @@ from .cli_common import library_errors
 @click.option("--json", "as_json", is_flag=True, help="Print the overview as one JSON object.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default=None, help="Language of headings and messages.")
 @click.option("--width", type=click.IntRange(min=60), default=None, help="Columns of the text (default: the terminal's).")
-@click.option("--canvas", "canvas_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write a Canvas gradebook CSV (needs --roster).")
-@click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="CSV mapping folders to Canvas: folder,student,id,sis_user_id,sis_login_id,section.")
-@click.option("--assignment", default="torchdojo", show_default=True,
-              help="Canvas assignment name; NAME (ID) updates that assignment.")
+@class_export_options
 @click.option("--per-module", is_flag=True, help="Canvas: one more column per module.")
 @click.option("--bom/--no-bom", default=True, show_default=True,
               help="CSV files in UTF-8 with a BOM, so Excel on Windows shows Korean names.")
-@click.option("--junitxml", "junit_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write JUnit XML (a suite per student, a case per item) for CI dashboards.")
-@click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Write one Markdown file per student (items, points, messages) into this folder.")
 @click.option("--similarity", "similarity_root", type=click.Path(path_type=Path, file_okay=False), default=None,
               metavar="ROOT", help="Compare the students' files in ROOT (the graded class folder) with copydetect; "
                                    "stubs and the reference are boilerplate. Pairs above --threshold are listed.")

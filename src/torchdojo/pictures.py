@@ -13,20 +13,26 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .i18n import texts
+
 # which grader item keeps which picture (a module whose item did not get that far makes none)
 PICTURES = {"06_training": ("training", "fit"), "08_image_restoration": ("restoration", "restore"),
             "09_fashion_mnist": ("training", "train_classifier")}
 
-TITLES = {
-    "ko": {"original": "원본", "corrupted": "손상된 이미지", "restored": "복원 (여러분의 코드)", "loss": "손실",
-           "step": "단계", "epoch": "에포크", "accuracy": "정확도", "your_code": "여러분의 코드",
-           "loss_axis": "손실 = torch.dist(corrupt(x), broken)", "train_loss": "학습 손실",
-           "val_loss": "검증 손실", "val_acc": "검증 정확도"},
-    "en": {"original": "original", "corrupted": "corrupted", "restored": "restored (your code)", "loss": "loss",
-           "step": "step", "epoch": "epoch", "accuracy": "accuracy", "your_code": "your code",
-           "loss_axis": "loss = torch.dist(corrupt(x), broken)", "train_loss": "train_loss",
-           "val_loss": "val_loss", "val_acc": "val_acc"},
-}
+TITLES = texts({
+    "original": {"ko": "원본", "en": "original"},
+    "corrupted": {"ko": "손상된 이미지", "en": "corrupted"},
+    "restored": {"ko": "복원 (여러분의 코드)", "en": "restored (your code)"},
+    "loss": {"ko": "손실", "en": "loss"},
+    "step": {"ko": "단계", "en": "step"},
+    "epoch": {"ko": "에포크", "en": "epoch"},
+    "accuracy": {"ko": "정확도", "en": "accuracy"},
+    "your_code": {"ko": "여러분의 코드", "en": "your code"},
+    "loss_axis": {"ko": "손실 = torch.dist(corrupt(x), broken)", "en": "loss = torch.dist(corrupt(x), broken)"},
+    "train_loss": {"ko": "학습 손실", "en": "train_loss"},
+    "val_loss": {"ko": "검증 손실", "en": "val_loss"},
+    "val_acc": {"ko": "검증 정확도", "en": "val_acc"},
+})
 
 
 def korean_font() -> str | None:
@@ -64,7 +70,7 @@ def _setup(lang: str) -> tuple[Any, dict[str, str], dict]:
         else:
             # DejaVu Sans first (digits, the minus of log-scale ticks), the Hangul glyphs from NanumGothic
             rc = {"font.family": ["DejaVu Sans", family]}
-    return plt, TITLES.get(lang, TITLES["en"]), rc
+    return plt, {key: text.pick(lang) for key, text in TITLES.items()}, rc  # type: ignore[arg-type]
 
 
 def _as_image(values: Any, shape: tuple[int, ...] | None) -> Any:

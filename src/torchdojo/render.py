@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .grading.report import ModuleResult, SubmissionReport, clean_text, module_status, misplaced_files, safe_label
+from .i18n import texts
 
 
 def label(name: Any) -> Text:
@@ -39,53 +40,71 @@ def _line(console: Console, text: str, style: str = "") -> None:
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "missing": "dim"}
 STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "✘", "timeout": "⏱", "missing": "·"}
-STATUS_WORD = {
-    "ko": {"passed": "통과", "failed": "실패", "error": "오류", "timeout": "시간 초과", "missing": "미구현",
-           "not checked": "아직 채점 안 함"},
-    "en": {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timeout", "missing": "missing",
-           "not checked": "not checked"},
-}
-LABELS = {
-    "ko": {"module": "모듈", "item": "항목", "points": "점수", "status": "상태", "message": "메시지",
-           "total": "총점", "device": "장치", "seed": "시드", "full": "만점입니다! 🎉",
-           "next": "다음으로 할 일", "student": "학생", "title": "제목",
-           "not_started": "시작 전: 항목 {n}개 모두 NotImplementedError",
-           "output": "여러분의 코드가 출력한 내용 (print 등, {shown})",
-           "output_all": "전부 {n}줄", "output_tail": "{total}줄 중 마지막 {n}줄",
-           "more_items": "… 항목 {n}개 더 (torchdojo check --module {module})",
-           "hint_cmd": "힌트: torchdojo hint {module}",
-           "progress": "진행도: 항목 {passed}/{items}개 통과, {score}/{max}점",
-           "regraded": "다시 채점", "overview": "전체", "save": "파일을 저장하면 다시 채점합니다 (Ctrl-C로 종료)",
-           "misplaced": "{student}: 연습 문제 파일이 한 단계 아래 {folder}/ 폴더에 있어 그 폴더에서 채점했습니다 "
+STATUS_WORD = texts({
+    "passed": {"ko": "통과", "en": "passed"},
+    "failed": {"ko": "실패", "en": "failed"},
+    "error": {"ko": "오류", "en": "error"},
+    "timeout": {"ko": "시간 초과", "en": "timeout"},
+    "missing": {"ko": "미구현", "en": "missing"},
+    "not checked": {"ko": "아직 채점 안 함", "en": "not checked"},
+})
+LABELS = texts({
+    "module": {"ko": "모듈", "en": "module"},
+    "item": {"ko": "항목", "en": "item"},
+    "points": {"ko": "점수", "en": "points"},
+    "status": {"ko": "상태", "en": "status"},
+    "message": {"ko": "메시지", "en": "message"},
+    "total": {"ko": "총점", "en": "total"},
+    "device": {"ko": "장치", "en": "device"},
+    "seed": {"ko": "시드", "en": "seed"},
+    "full": {"ko": "만점입니다! 🎉", "en": "Full score!"},
+    "next": {"ko": "다음으로 할 일", "en": "Next up"},
+    "student": {"ko": "학생", "en": "student"},
+    "title": {"ko": "제목", "en": "title"},
+    "not_started": {"ko": "시작 전: 항목 {n}개 모두 NotImplementedError",
+                    "en": "not started: all {n} items raise NotImplementedError"},
+    "output": {"ko": "여러분의 코드가 출력한 내용 (print 등, {shown})",
+               "en": "your code's own output (print and such, {shown})"},
+    "output_all": {"ko": "전부 {n}줄", "en": "all {n} lines"},
+    "output_tail": {"ko": "{total}줄 중 마지막 {n}줄", "en": "last {n} of {total} lines"},
+    "more_items": {"ko": "… 항목 {n}개 더 (torchdojo check --module {module})",
+                   "en": "… {n} more items (torchdojo check --module {module})"},
+    "hint_cmd": {"ko": "힌트: torchdojo hint {module}", "en": "hint: torchdojo hint {module}"},
+    "progress": {"ko": "진행도: 항목 {passed}/{items}개 통과, {score}/{max}점",
+                 "en": "progress: {passed}/{items} items passed, {score}/{max} points"},
+    "regraded": {"ko": "다시 채점", "en": "re-graded"},
+    "overview": {"ko": "전체", "en": "all"},
+    "save": {"ko": "파일을 저장하면 다시 채점합니다 (Ctrl-C로 종료)", "en": "save a file to re-grade (Ctrl-C to stop)"},
+    "misplaced": {"ko": "{student}: 연습 문제 파일이 한 단계 아래 {folder}/ 폴더에 있어 그 폴더에서 채점했습니다 "
                         "(다음에는 {student}/ 바로 아래에 두세요)",
-           "why": {"missing_file": "파일 없음", "syntax_error": "문법 오류", "import_error": "불러오기 오류",
-                   "timeout": "시간 초과", "crash": "프로세스 종료", "link": "링크", "not_graded": "채점 안 됨",
-                   "grader_error": "채점기 오류"},
-           "notes": "참고"},
-    "en": {"module": "module", "item": "item", "points": "points", "status": "status", "message": "message",
-           "total": "total", "device": "device", "seed": "seed", "full": "Full score!",
-           "next": "Next up", "student": "student", "title": "title",
-           "not_started": "not started: all {n} items raise NotImplementedError",
-           "output": "your code's own output (print and such, {shown})",
-           "output_all": "all {n} lines", "output_tail": "last {n} of {total} lines",
-           "more_items": "… {n} more items (torchdojo check --module {module})",
-           "hint_cmd": "hint: torchdojo hint {module}",
-           "progress": "progress: {passed}/{items} items passed, {score}/{max} points",
-           "regraded": "re-graded", "overview": "all", "save": "save a file to re-grade (Ctrl-C to stop)",
-           "misplaced": "{student}: the exercise files are one folder too deep, in {folder}/, and were "
-                        "graded from there (next time put them in {student}/ itself)",
-           "why": {"missing_file": "no file", "syntax_error": "syntax error", "import_error": "import error",
-                   "timeout": "timeout", "crash": "process ended", "link": "link", "not_graded": "not graded",
-                   "grader_error": "grader error"},
-           "notes": "notes"},
-}
+                  "en": "{student}: the exercise files are one folder too deep, in {folder}/, and were "
+                        "graded from there (next time put them in {student}/ itself)"},
+    "notes": {"ko": "참고", "en": "notes"},
+})
+WHY = texts({  # why a module is 0, in the class table's notes
+    "missing_file": {"ko": "파일 없음", "en": "no file"},
+    "syntax_error": {"ko": "문법 오류", "en": "syntax error"},
+    "import_error": {"ko": "불러오기 오류", "en": "import error"},
+    "timeout": {"ko": "시간 초과", "en": "timeout"},
+    "crash": {"ko": "프로세스 종료", "en": "process ended"},
+    "link": {"ko": "링크", "en": "link"},
+    "not_graded": {"ko": "채점 안 됨", "en": "not graded"},
+    "grader_error": {"ko": "채점기 오류", "en": "grader error"},
+})
 OUTPUT_LINES = 20  # lines of a module's printed output shown by `check`
 OUTPUT_CHARS = 3000
 INDENT = "      "  # messages sit under their item
 
 
 def _labels(lang: str) -> dict:
-    return LABELS.get(lang, LABELS["en"])
+    """The labels (and the `why` words) in `lang`, as plain strings."""
+    picked: dict = {key: text.pick(lang) for key, text in LABELS.items()}  # type: ignore[arg-type]
+    picked["why"] = {key: text.pick(lang) for key, text in WHY.items()}  # type: ignore[arg-type]
+    return picked
+
+
+def _status_words(lang: str) -> dict[str, str]:
+    return {key: text.pick(lang) for key, text in STATUS_WORD.items()}  # type: ignore[arg-type]
 
 
 def _pts(x: float) -> str:
@@ -134,7 +153,7 @@ def module_lines(module: ModuleResult, console: Console, lang: str, *, fold: boo
                  max_items: int | None = None) -> list[tuple[str, str]]:
     """The (text, style) lines of one module: header, items, messages, the student's output."""
     labels = _labels(lang)
-    words = STATUS_WORD.get(lang, STATUS_WORD["en"])
+    words = _status_words(lang)
     head = f"{safe_label(module.name)}: {_pts(module.score)}/{_pts(module.max_score)}"
     full = module.max_score > 0 and module.score >= module.max_score
     if fold and not_started(module):
@@ -317,7 +336,7 @@ def print_class(reports: Iterable[SubmissionReport], console: Console, module_na
 def print_progress(data: dict, console: Console, lang: str = "ko") -> None:
     """The `list` view: modules, items with points and status, overall progress."""
     labels = _labels(lang)
-    words = STATUS_WORD.get(lang, STATUS_WORD["en"])
+    words = _status_words(lang)
     _emit(console, [(line, "bold") for line in
                     _wrapped(console, f"torchdojo list — {safe_label(data['submission'], 4096)}", "")])
     for module in data["modules"]:

@@ -20,7 +20,6 @@ FULL = "#2f855a"
 WARN = "#c53030"
 
 _T = texts({
-
     "title": {"en": "torchdojo class report", "ko": "torchdojo 반 채점 보고서"},
     "students": {"en": "students", "ko": "학생"},
     "mean": {"en": "mean", "ko": "평균"},

@@ -280,7 +280,6 @@ def load_journal_reports(path: Path) -> tuple[list[SubmissionReport], int | None
 # -- the terminal text ------------------------------------------------------------------------
 
 _TEXT = texts({
-
     "title": {"en": "Class overview", "ko": "반 전체 요약"},
     "students": {"en": "students", "ko": "학생"},
     "mean": {"en": "mean", "ko": "평균"},

@@ -113,8 +113,7 @@ def serve(control: socket.socket) -> None:
     released: dict[int, float] = {}  # pid -> when it is killed if it has not ended by itself
     while True:
         if released:
-            _reap_released(released, workers)
-            if subreaper:
+            if _reap_released(released, workers) and subreaper:
                 _kill_orphans(workers)
             if released and not _readable(control, min(released.values()) - time.monotonic()):
                 continue
@@ -156,7 +155,7 @@ def serve(control: socket.socket) -> None:
             reply = {"ok": True}
         elif op == "exit":
             for pid in released:
-                _end_group(pid)
+                _kill(pid, leader=True)
             if subreaper:
                 _kill_orphans(set())
             return
@@ -174,33 +173,38 @@ def _readable(control: socket.socket, timeout: float) -> bool:
         return True
 
 
-def _end_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
+def _kill(pid: int, *, leader: bool) -> None:
+    """SIGKILL the worker's process group, and the worker itself when not reaped yet (`leader`:
+    a reaped pid may already name another process)."""
+    for kill in (os.killpg, os.kill) if leader else (os.killpg,):
         try:
             kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
 
 
-def _reap_released(released: dict[int, float], workers: set[int]) -> None:
-    """Reap released workers that ended; kill (with their group) those past their grace."""
+def _reap_released(released: dict[int, float], workers: set[int]) -> int:
+    """Reap released workers that ended and kill those past their grace; how many were reaped."""
     now = time.monotonic()
+    reaped = 0
     for pid, deadline in list(released.items()):
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             done = pid
         if not done and now >= deadline:
-            _end_group(pid)
+            _kill(pid, leader=True)
             try:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
             done = pid
         if done:
-            _end_group(pid)  # whatever it left behind in its group goes too
+            _kill(pid, leader=False)  # whatever it left behind in its group goes too
             del released[pid]
             workers.discard(pid)
+            reaped += 1
+    return reaped
 
 
 def _wait(pid: int, grace: float, statuses: dict[int, dict]) -> dict:
@@ -217,23 +221,13 @@ def _wait(pid: int, grace: float, statuses: dict[int, dict]) -> dict:
             info = _describe_status(status)
             break
         if time.monotonic() >= deadline:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill(pid, leader=True)
             _, status = os.waitpid(pid, 0)
             info = _describe_status(status)
             info["killed"] = True
             break
         time.sleep(0.005)
-    try:  # whatever the worker left behind in its group goes too
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    _kill(pid, leader=False)  # whatever the worker left behind in its group goes too
     return info
 
 
